@@ -1,0 +1,33 @@
+# facegate — the two commands a user needs are `make demo` and `make test`.
+# Every target runs the set-up first; the set-up is idempotent and quick when done.
+
+SWIFT        ?= swift
+MODELS_DIR   ?= $(CURDIR)/.cache/models
+BUILD_FLAGS  ?=
+export FACEGATE_MODELS_DIR := $(MODELS_DIR)
+
+.PHONY: all setup build build-release test demo bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+
+build-release: setup
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+
+# Builds every product (the tests run the real executables), then runs every test.
+test: build
+	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+
+demo: build
+	scripts/demo.sh
+
+bench: build-release
+	scripts/bench.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,103 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// dlib's HOG scanner and DNN layers are header code compiled into our shim, so our flags
+// decide their speed. Build for the host's vector units when it has them (this is a
+// from-source deployment; see README "Performance").
+let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let hostHasAVX2 = cpuInfo.contains(" avx2") && cpuInfo.contains(" fma")
+let dlibFlags: [String] = ["-O3", "-DNDEBUG", "-DDLIB_NO_GUI_SUPPORT"]
+    + (hostHasAVX2 ? ["-mavx2", "-mfma", "-DDLIB_HAVE_AVX", "-DDLIB_HAVE_SSE2", "-DDLIB_HAVE_SSE3", "-DDLIB_HAVE_SSE41"] : [])
+
+let package = Package(
+    name: "facegate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "facegate-capture", targets: ["CaptureProc"]),
+        .executable(name: "facegate-recognizer", targets: ["RecognizerProc"]),
+        .executable(name: "facegate-broker", targets: ["LockBroker"]),
+        .executable(name: "facegate-tap", targets: ["TapTool"]),
+        .executable(name: "facegate", targets: ["AdminCLI"]),
+        .executable(name: "facegate-locksim", targets: ["LockSimulator"]),
+        .executable(name: "facegate-bench", targets: ["Bench"]),
+        .library(name: "WireProtocol", targets: ["WireProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: Shared libraries
+        // Message types, codec, framing and Unix-socket connections every process shares.
+        .target(name: "WireProtocol"),
+        // Logging, signals, sd_notify, backoff, clocks: what every long-running process needs.
+        .target(name: "ProcessSupport"),
+        // The one TOML file every process reads its section from.
+        .target(name: "FacegateConfig", dependencies: ["TOMLKit"]),
+
+        // MARK: Broker
+        // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
+        .target(name: "BrokerCore"),
+        // SQLite (GRDB, WAL): members, descriptors, grants, audit.
+        .target(name: "GalleryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
+        // libmosquitto behind a small Swift type.
+        .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
+        .executableTarget(name: "LockBroker", dependencies: [
+            "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient",
+        ]),
+
+        // MARK: Capture
+        .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0",
+                       providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
+        // GStreamer pipelines that produce capture-time-stamped frames.
+        .target(name: "CameraCapture", dependencies: ["CGStreamer", "WireProtocol", "ProcessSupport"]),
+        .executableTarget(name: "CaptureProc", dependencies: [
+            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig",
+        ]),
+
+        // MARK: Recognition
+        // Plain-C API over Debian's libdlib (C++ inside, nothing thrown across the boundary).
+        .target(name: "CDlibShim",
+                cxxSettings: [.unsafeFlags(dlibFlags)],
+                linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+                                 .linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        // Swift face engine used by the recognizer and by enrollment in the admin CLI.
+        .target(name: "FaceEngine", dependencies: ["CDlibShim"]),
+        .executableTarget(name: "RecognizerProc", dependencies: [
+            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig",
+        ]),
+
+        // MARK: Tools
+        .executableTarget(name: "TapTool", dependencies: [
+            "WireProtocol", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "AdminCLI", dependencies: [
+            "WireProtocol", "FacegateConfig", "GalleryStore", "FaceEngine", "BrokerCore", "ProcessSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "LockSimulator", dependencies: [
+            "MQTTClient", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "Bench", dependencies: [
+            "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
+        .target(name: "TestSupport", dependencies: ["WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
+        .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
+        .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport"]),
+        .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
+        .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// BrokerCore: placeholder until its issue lands.

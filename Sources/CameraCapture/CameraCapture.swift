@@ -1,0 +1,1 @@
+// CameraCapture: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// FaceEngine: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// FacegateConfig: placeholder until its issue lands.

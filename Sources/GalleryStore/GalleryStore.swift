@@ -1,0 +1,1 @@
+// GalleryStore: placeholder until its issue lands.

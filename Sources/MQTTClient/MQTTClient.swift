@@ -1,0 +1,1 @@
+// MQTTClient: placeholder until its issue lands.

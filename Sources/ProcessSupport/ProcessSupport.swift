@@ -1,0 +1,1 @@
+// ProcessSupport: placeholder until its issue lands.

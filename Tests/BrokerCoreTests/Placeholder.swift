@@ -1,0 +1,1 @@
+// BrokerCoreTests: filled in by its issue.

@@ -1,0 +1,1 @@
+// CameraCaptureTests: filled in by its issue.

@@ -1,0 +1,1 @@
+// ConfigTests: filled in by its issue.

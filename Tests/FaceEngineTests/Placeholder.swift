@@ -1,0 +1,1 @@
+// FaceEngineTests: filled in by its issue.

@@ -1,0 +1,1 @@
+// GalleryStoreTests: filled in by its issue.

@@ -1,0 +1,1 @@
+// MQTTClientTests: filled in by its issue.

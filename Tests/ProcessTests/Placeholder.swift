@@ -1,0 +1,1 @@
+// ProcessTests: filled in by its issue.

@@ -1,0 +1,1 @@
+// WireProtocolTests: filled in by its issue.

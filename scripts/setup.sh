@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what facegate needs on Debian 12 (run as root). Idempotent and quick when
+# everything is already there: apt is only consulted for packages that are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  pkg-config make git python3 python3-pip
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  libgstrtspserver-1.0-dev gir1.2-gst-rtsp-server-1.0 python3-gi
+  libdlib-dev libopenblas-dev liblapack-dev libpng-dev libjpeg-dev
+  libmosquitto-dev mosquitto mosquitto-clients
+  sqlite3 libsqlite3-dev runit
+)
+# The demo's fallback sample photo when ../shared/faces is not beside the checkout.
+[ -d ../shared/faces ] || packages+=(python3-skimage)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: system packages present"
+fi
+# A test starts its own mosquitto; the packaged one must not hold port 1883 meanwhile is fine,
+# but it must not be required: nothing here depends on the system service.
+scripts/fetch-models.sh
