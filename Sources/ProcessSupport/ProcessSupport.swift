@@ -1,1 +1,0 @@
-// ProcessSupport: placeholder until its issue lands.
