@@ -31,7 +31,7 @@ let package = Package(
     targets: [
         // MARK: Shared libraries
         // Message types, codec, framing and Unix-socket connections every process shares.
-        .target(name: "WireProtocol"),
+        .target(name: "WireProtocol", dependencies: ["ProcessSupport"]),
         // Logging, signals, sd_notify, backoff, clocks: what every long-running process needs.
         .target(name: "ProcessSupport"),
         // The one TOML file every process reads its section from.

@@ -1,1 +1,0 @@
-// BrokerCore: placeholder until its issue lands.

@@ -1,1 +1,0 @@
-// FacegateConfig: placeholder until its issue lands.
