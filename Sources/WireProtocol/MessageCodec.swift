@@ -25,7 +25,7 @@
 /// | 0x06 | heartbeat      | mono_ns u64, counters u16(≤256), (name str(1–255), value u64) × counters |
 /// | 0x07 | error          | code u16, txn u64 (0 = about the connection), text str(≤4096)          |
 /// | 0x08 | tap-subscribe  | kind_mask u32 (bit 1<<kind, 0 = all), flags u8 (bit0 = include pixels), camera str(≤64, empty = all) |
-/// | 0x09 | tap-event      | mono_ns u64, direction u8 (1 in, 2 out), peer str(≤255), flags u8 (bit0 = pixels stripped), inner_len u32, inner body (any kind but tap-event) |
+/// | 0x09 | tap-event      | mono_ns u64, direction u8 (1 in, 2 out), peer str(≤255), flags u8 (bit0 = pixels stripped; frame and detect only), inner_len u32 (= bytes left), inner body (any kind but tap-event) |
 /// | 0x0A | status-request | (no fields)                                                           |
 /// | 0x0B | status-reply   | json text(≤1 MiB)                                                      |
 ///
@@ -34,7 +34,7 @@
 ///            format u8 (1 rgb24, 2 gray8), width u32, height u32, stride u32,
 ///            pixel_len u32, pixels[pixel_len]
 ///            1 ≤ width, height ≤ 16384; width·bpp ≤ stride ≤ width·bpp + 1024;
-///            pixel_len = stride · height (0 only inside a tap-event with pixels stripped)
+///            pixel_len = stride · height (exactly 0 inside a tap-event marked pixels-stripped)
 /// SNAPSHOT = capture_mono_ns u64, flags u8 (bit0 = motion trigger open),
 ///            sessions u16 (≤256), (session_id u64, lock id) × sessions
 /// FACE     = left i32, top i32, right i32, bottom i32 (left ≤ right, top ≤ bottom),
@@ -49,11 +49,10 @@
 public enum MessageCodec {
     /// The body of `message` (no length prefix), pixels included.
     public static func encodeBody(_ message: Message) -> [UInt8] {
-        let (head, pixels) = encodeParts(message)
-        guard let pixels else { return head }
-        var body = head
-        pixels.withUnsafeBytes { body.append(contentsOf: $0) }
-        return body
+        var w = ByteWriter(capacity: 128)
+        let pixels = write(message, into: &w, stripPixels: false)
+        pixels?.withUnsafeBytes { w.bytes.append(contentsOf: $0) }
+        return w.bytes
     }
 
     /// Length prefix + body: what goes on the socket.
@@ -258,6 +257,10 @@ public enum MessageCodec {
                 throw WireError.invalidField(field: "tap-event.inner_len", reason: "\(innerLength) but \(r.remaining) bytes follow")
             }
             let inner = try readMessage(&r, allowStrippedPixels: flags & 1 != 0, nested: true)
+            // One encoding per event: the stripped flag only on frame-carrying messages.
+            if flags & 1 != 0 && !inner.carriesPixels {
+                throw WireError.invalidField(field: "tap-event.flags", reason: "pixels stripped from a \(inner.kind), which has none")
+            }
             return .tapEvent(TapEvent(monotonicNs: mono, direction: direction, peer: peer,
                                       pixelsStripped: flags & 1 != 0, message: inner))
         case .statusRequest:
@@ -292,9 +295,14 @@ public enum MessageCodec {
             throw WireError.invalidField(field: "\(name).stride", reason: "\(stride) for \(width) px of \(format) (needs \(rowBytes)...\(rowBytes + 1024))")
         }
         let expected = UInt64(stride) * UInt64(height)
-        let stripped = allowStrippedPixels && pixelLength == 0
-        guard stripped || UInt64(pixelLength) == expected else {
-            throw WireError.invalidField(field: "\(name).pixel_len", reason: "\(pixelLength) but stride × height = \(expected)")
+        if allowStrippedPixels {
+            guard pixelLength == 0 else {
+                throw WireError.invalidField(field: "\(name).pixel_len", reason: "\(pixelLength) in a copy marked pixels-stripped")
+            }
+        } else {
+            guard UInt64(pixelLength) == expected else {
+                throw WireError.invalidField(field: "\(name).pixel_len", reason: "\(pixelLength) but stride × height = \(expected)")
+            }
         }
         let range = try r.range(Int(pixelLength), "\(name).pixels")
         return VideoFrame(camera: camera, sequence: seq, captureMonotonicNs: mono, captureWallNs: wall, format: format,

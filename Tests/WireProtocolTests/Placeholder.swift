@@ -1,1 +1,0 @@
-// WireProtocolTests: filled in by its issue.
