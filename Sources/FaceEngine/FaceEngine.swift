@@ -1,1 +1,196 @@
-// FaceEngine: placeholder until its issue lands.
+import CDlibShim
+import Foundation
+
+/// A face found in an image together with its descriptor.
+public struct DescribedFace: Sendable, Equatable {
+    public var face: DetectedFace
+    public var descriptor: FaceDescriptor
+
+    public init(face: DetectedFace, descriptor: FaceDescriptor) {
+        self.face = face
+        self.descriptor = descriptor
+    }
+}
+
+/// dlib face detection, landmarks and 128-d descriptors (through the CDlibShim C API).
+///
+/// Thread safety: a dlib detector/network instance computes one thing at a time. The engine
+/// holds `options.threads` independent instances and lends one to each call, so up to that
+/// many calls run in parallel; further callers wait for an instance to come back. Safe to
+/// share between threads.
+public final class FaceEngine: @unchecked Sendable {
+    public let options: FaceEngineOptions
+
+    private let instances: [OpaquePointer]
+    private var idle: [OpaquePointer]
+    private let condition = NSCondition()
+
+    /// How the C++ part was compiled (dlib version, vector units), for start-up logs.
+    public static var buildInfo: String { String(cString: fg_build_info()) }
+
+    /// Loads the models. Throws `modelsDirectoryMissing` / `modelFileMissing(path:)` naming
+    /// what is absent, `invalidOptions` for out-of-range settings.
+    public init(options: FaceEngineOptions) throws {
+        guard (1...64).contains(options.threads) else {
+            throw FaceEngineError.invalidOptions("threads \(options.threads) outside 1...64")
+        }
+        guard (0...Int(FG_MAX_UPSAMPLE)).contains(options.upsample) else {
+            throw FaceEngineError.invalidOptions("upsample \(options.upsample) outside 0...\(FG_MAX_UPSAMPLE)")
+        }
+        if let width = options.maxDetectWidth, !(32...Int(FG_MAX_IMAGE_SIDE)).contains(width) {
+            throw FaceEngineError.invalidOptions("max detect width \(width) outside 32...\(FG_MAX_IMAGE_SIDE)")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: options.modelsDirectory, isDirectory: &isDirectory),
+              isDirectory.boolValue
+        else { throw FaceEngineError.modelsDirectoryMissing(path: options.modelsDirectory) }
+
+        var shimOptions = fg_engine_options(
+            detector: Int32(options.detector == .hog ? FG_DETECTOR_HOG.rawValue : FG_DETECTOR_MMOD.rawValue),
+            upsample: Int32(options.upsample),
+            landmarks: Int32(options.landmarks.rawValue))
+        var created: [OpaquePointer] = []
+        do {
+            for _ in 0..<options.threads {
+                var engine: OpaquePointer?
+                try ShimCall.run { message, size in
+                    fg_engine_create(options.modelsDirectory, &shimOptions, &engine, message, size)
+                }
+                created.append(engine!)
+            }
+        } catch {
+            created.forEach { fg_engine_destroy($0) }
+            throw error
+        }
+        self.options = options
+        instances = created
+        idle = created
+    }
+
+    deinit {
+        instances.forEach { fg_engine_destroy($0) }
+    }
+
+    // MARK: Detection
+
+    /// Faces in `image`, highest detector score first, with landmarks and quality.
+    public func detect(image: Image) throws -> [DetectedFace] {
+        try image.bytes.withUnsafeBytes { pixels in
+            try detect(pixels: pixels, format: image.format, width: image.width, height: image.height, stride: image.stride)
+        }
+    }
+
+    /// The same on pixels the caller owns (e.g. a received frame), without copying them.
+    public func detect(pixels: UnsafeRawBufferPointer, format: Image.PixelFormat, width: Int, height: Int,
+                       stride: Int) throws -> [DetectedFace] {
+        var image = try shimImage(pixels, format, width, height, stride)
+        let maxWidth = Int32(options.maxDetectWidth ?? 0)
+        var capacity = 16
+        while true {
+            var faces = [fg_face](repeating: fg_face(), count: capacity)
+            var count: Int32 = 0
+            try withInstance { engine in
+                try ShimCall.run { message, size in
+                    fg_detect(engine, &image, maxWidth, &faces, Int32(capacity), &count, message, size)
+                }
+            }
+            if Int(count) > capacity {
+                capacity = Int(count)
+                continue
+            }
+            return faces.prefix(Int(count)).map { DetectedFace(shim: $0, imageWidth: width, imageHeight: height) }
+        }
+    }
+
+    // MARK: Descriptors
+
+    /// One descriptor per face, computed from its landmarks on this same image.
+    public func descriptors(for faces: [DetectedFace], in image: Image) throws -> [FaceDescriptor] {
+        try image.bytes.withUnsafeBytes { pixels in
+            try descriptors(for: faces, pixels: pixels, format: image.format, width: image.width,
+                            height: image.height, stride: image.stride)
+        }
+    }
+
+    public func descriptors(for faces: [DetectedFace], pixels: UnsafeRawBufferPointer, format: Image.PixelFormat,
+                            width: Int, height: Int, stride: Int) throws -> [FaceDescriptor] {
+        guard !faces.isEmpty else { return [] }
+        var image = try shimImage(pixels, format, width, height, stride)
+        var shimFaces = try faces.map { try $0.shimFace() }
+        var values = [Float](repeating: 0, count: faces.count * FaceDescriptor.length)
+        try withInstance { engine in
+            try ShimCall.run { message, size in
+                fg_descriptors(engine, &image, &shimFaces, Int32(faces.count), &values, message, size)
+            }
+        }
+        return (0..<faces.count).map {
+            FaceDescriptor(unchecked: Array(values[$0 * FaceDescriptor.length..<($0 + 1) * FaceDescriptor.length]))
+        }
+    }
+
+    /// Detection followed by descriptors.
+    public func analyze(image: Image) throws -> [DescribedFace] {
+        let faces = try detect(image: image)
+        return zip(faces, try descriptors(for: faces, in: image)).map { DescribedFace(face: $0, descriptor: $1) }
+    }
+
+    // MARK: Private
+
+    private func withInstance<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
+        condition.lock()
+        while idle.isEmpty { condition.wait() }
+        let engine = idle.removeLast()
+        condition.unlock()
+        defer {
+            condition.lock()
+            idle.append(engine)
+            condition.signal()
+            condition.unlock()
+        }
+        return try body(engine)
+    }
+
+    private func shimImage(_ pixels: UnsafeRawBufferPointer, _ format: Image.PixelFormat, _ width: Int,
+                           _ height: Int, _ stride: Int) throws -> fg_image {
+        let limit = Int(Int32.max)
+        guard (0...limit).contains(width), (0...limit).contains(height), (0...limit).contains(stride) else {
+            throw FaceEngineError.invalidImage("dimensions \(width)x\(height) stride \(stride) out of range")
+        }
+        return fg_image(pixels: pixels.baseAddress?.assumingMemoryBound(to: UInt8.self), length: pixels.count,
+                        width: Int32(width), height: Int32(height), stride: Int32(stride), format: format.shimValue)
+    }
+}
+
+extension DetectedFace {
+    init(shim f: fg_face, imageWidth: Int, imageHeight: Int) {
+        let raw = Box(left: Int(f.left), top: Int(f.top), right: Int(f.right), bottom: Int(f.bottom))
+        let points: [Point] = withUnsafeBytes(of: f.landmarks) { bytes in
+            let xy = bytes.bindMemory(to: Int32.self)
+            return (0..<Int(f.landmark_count)).map { Point(x: Int(xy[2 * $0]), y: Int(xy[2 * $0 + 1])) }
+        }
+        self.init(box: raw.clipped(width: imageWidth, height: imageHeight), detectorBox: raw,
+                  detectorScore: f.score, landmarks: points)
+    }
+
+    func shimFace() throws -> fg_face {
+        guard landmarks.count <= Int(FG_MAX_LANDMARKS) else {
+            throw FaceEngineError.invalidOptions("face has \(landmarks.count) landmarks")
+        }
+        func clamp(_ v: Int) -> Int32 { Int32(clamping: v) }
+        var f = fg_face()
+        f.left = clamp(detectorBox.left)
+        f.top = clamp(detectorBox.top)
+        f.right = clamp(detectorBox.right)
+        f.bottom = clamp(detectorBox.bottom)
+        f.score = detectorScore
+        f.landmark_count = Int32(landmarks.count)
+        withUnsafeMutableBytes(of: &f.landmarks) { bytes in
+            let xy = bytes.bindMemory(to: Int32.self)
+            for (i, p) in landmarks.enumerated() {
+                xy[2 * i] = clamp(p.x)
+                xy[2 * i + 1] = clamp(p.y)
+            }
+        }
+        return f
+    }
+}

@@ -1,9 +1,109 @@
 #ifndef FACEGATE_DLIB_H
 #define FACEGATE_DLIB_H
+
+/*
+ * Plain-C API over dlib's face detection, landmarks and face descriptors.
+ *
+ * Every function returns an fg_status; on failure a human-readable message is written to
+ * the caller's buffer (always NUL-terminated when size > 0). No C++ exception ever crosses
+ * this boundary.
+ *
+ * Threads: an fg_engine owns a HOG/MMOD detector and a ResNet whose forward pass stores
+ * its activations in the network object, so one engine computes one thing at a time. Each
+ * engine serialises its own calls with a mutex (concurrent callers wait, never corrupt
+ * state); for parallel work create one engine per thread.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-int fg_dlib_placeholder(void);
+
+typedef enum {
+    FG_OK = 0,
+    FG_ERR_MODEL_MISSING = 1,     /* message holds the missing file's path */
+    FG_ERR_MODEL_INVALID = 2,     /* a model file could not be deserialised */
+    FG_ERR_INVALID_ARGUMENT = 3,  /* options, counts or pointers out of range */
+    FG_ERR_INVALID_IMAGE = 4,     /* dimensions/stride/length of a pixel buffer inconsistent */
+    FG_ERR_IMAGE_LOAD = 5,        /* file unreadable or not a JPEG/PNG/BMP dlib can decode */
+    FG_ERR_OUT_OF_MEMORY = 6,
+    FG_ERR_INTERNAL = 7
+} fg_status;
+
+typedef enum { FG_DETECTOR_HOG = 0, FG_DETECTOR_MMOD = 1 } fg_detector;
+typedef enum { FG_PIXEL_RGB24 = 0, FG_PIXEL_GRAY8 = 1 } fg_pixel_format;
+
+enum { FG_DESCRIPTOR_LENGTH = 128, FG_MAX_LANDMARKS = 68, FG_MAX_UPSAMPLE = 3, FG_MAX_IMAGE_SIDE = 16384 };
+
+typedef struct {
+    int32_t detector;   /* fg_detector */
+    int32_t upsample;   /* 0...FG_MAX_UPSAMPLE: pyramid_up steps before detection */
+    int32_t landmarks;  /* 5 or 68 */
+} fg_engine_options;
+
+/* A caller-owned pixel buffer: row r starts at pixels + r * stride. */
+typedef struct {
+    const uint8_t *pixels;
+    size_t length;      /* bytes available at pixels */
+    int32_t width;
+    int32_t height;
+    int32_t stride;     /* bytes per row, >= width * bytes per pixel */
+    int32_t format;     /* fg_pixel_format */
+} fg_image;
+
+/*
+ * One face. The box is the detector's rectangle in full-image pixels, dlib's convention
+ * (right and bottom inclusive), NOT clipped: it may extend past the image edge. Landmarks
+ * are (x, y) pairs in full-image pixels, fitted inside that box trimmed to the image as
+ * face_recognition trims it (left/top >= 0, right <= width, bottom <= height).
+ */
+typedef struct {
+    int32_t left, top, right, bottom;
+    double score;                           /* HOG: SVM margin; MMOD: detection confidence */
+    int32_t landmark_count;                 /* 5 or 68 */
+    int32_t landmarks[2 * FG_MAX_LANDMARKS];
+} fg_face;
+
+typedef struct fg_engine fg_engine;
+
+/* Loads the models the options need from models_dir. */
+fg_status fg_engine_create(const char *models_dir, const fg_engine_options *options,
+                           fg_engine **out_engine, char *message, size_t message_size);
+
+void fg_engine_destroy(fg_engine *engine);
+
+/*
+ * Detects faces and fits landmarks. When max_detect_width > 0 and the image is wider, the
+ * detector runs on a downscaled copy (boxes mapped back); landmarks are always fitted on
+ * the full-resolution image. Writes at most capacity faces to faces (may be NULL when
+ * capacity is 0); *out_count receives the number found, which may exceed capacity (call
+ * again with a bigger array). Faces come largest detector score first.
+ */
+fg_status fg_detect(fg_engine *engine, const fg_image *image, int32_t max_detect_width,
+                    fg_face *faces, int32_t capacity, int32_t *out_count,
+                    char *message, size_t message_size);
+
+/*
+ * 128-float descriptor for each face (from its landmarks, on this same image), written to
+ * descriptors[i * FG_DESCRIPTOR_LENGTH ...]. Landmark count must match the engine's.
+ */
+fg_status fg_descriptors(fg_engine *engine, const fg_image *image, const fg_face *faces,
+                         int32_t count, float *descriptors, char *message, size_t message_size);
+
+/*
+ * Decodes a JPEG/PNG/BMP file to tightly packed RGB24 (stride = 3 * width); alpha is
+ * dropped, grey is expanded. Free *out_pixels with fg_free_pixels.
+ */
+fg_status fg_load_rgb_image(const char *path, uint8_t **out_pixels, int32_t *out_width,
+                            int32_t *out_height, char *message, size_t message_size);
+
+void fg_free_pixels(uint8_t *pixels);
+
+/* Human-readable description of how the shim was compiled (vector units), for logs. */
+const char *fg_build_info(void);
+
 #ifdef __cplusplus
 }
 #endif

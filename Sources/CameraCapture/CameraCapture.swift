@@ -1,1 +1,0 @@
-// CameraCapture: placeholder until its issue lands.

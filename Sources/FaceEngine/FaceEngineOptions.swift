@@ -1,0 +1,57 @@
+/// How the engine finds and describes faces.
+public struct FaceEngineOptions: Sendable, Equatable {
+    public enum Detector: String, Sendable, CaseIterable {
+        /// dlib's HOG + linear SVM frontal detector: fast on a CPU, frontal faces only.
+        case hog
+        /// dlib's MMOD CNN: finds turned and smaller faces, many times slower on a CPU.
+        case mmod
+    }
+
+    public enum Landmarks: Int, Sendable, CaseIterable {
+        /// dlib's 5-point model (eye corners, nose): small, fast, what the descriptor was trained with.
+        case five = 5
+        /// dlib's 68-point model: 100 MB, slightly slower, gives contours for quality checks.
+        case sixtyEight = 68
+    }
+
+    public var modelsDirectory: String
+    public var detector: Detector
+    /// Times the image is doubled before detection. HOG's smallest face is 80 px; one
+    /// doubling finds faces of ~40 px (the 240p reference photo needs it). 0...3.
+    public var upsample: Int
+    public var landmarks: Landmarks
+    /// When set and a frame is wider, detection runs on a copy scaled down to this width
+    /// (boxes mapped back); landmarks and descriptors always use the full-resolution frame.
+    /// nil: detect at full resolution (what the reference data used).
+    public var maxDetectWidth: Int?
+    /// Independent engine instances, so this many frames can be analysed concurrently.
+    /// Each instance loads its own copy of the models (about 30 MB with 5-point landmarks,
+    /// 120 MB with 68-point).
+    public var threads: Int
+
+    public init(modelsDirectory: String, detector: Detector = .hog, upsample: Int = 1,
+                landmarks: Landmarks = .five, maxDetectWidth: Int? = nil, threads: Int = 1) {
+        self.modelsDirectory = modelsDirectory
+        self.detector = detector
+        self.upsample = upsample
+        self.landmarks = landmarks
+        self.maxDetectWidth = maxDetectWidth
+        self.threads = threads
+    }
+
+    /// The model files these options need, relative to `modelsDirectory`.
+    public var requiredModelFiles: [String] {
+        var files = [
+            landmarks == .five ? "shape_predictor_5_face_landmarks.dat" : "shape_predictor_68_face_landmarks.dat",
+            "dlib_face_recognition_resnet_model_v1.dat",
+        ]
+        if detector == .mmod { files.append("mmod_human_face_detector.dat") }
+        return files
+    }
+
+    /// A short text naming the settings, stored with enrolled descriptors so descriptors
+    /// from different settings are never compared unknowingly.
+    public var modelSummary: String {
+        "dlib_resnet_v1/\(landmarks.rawValue)pt/\(detector.rawValue)-up\(upsample)"
+    }
+}

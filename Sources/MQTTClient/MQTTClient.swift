@@ -1,1 +1,0 @@
-// MQTTClient: placeholder until its issue lands.

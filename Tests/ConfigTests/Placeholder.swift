@@ -1,1 +1,0 @@
-// ConfigTests: filled in by its issue.

@@ -1,1 +1,0 @@
-// FaceEngineTests: filled in by its issue.
