@@ -42,13 +42,15 @@ public final class MessageConnection: @unchecked Sendable {
         return label
     }
 
-    /// Sends our hello, reads theirs, checks version and role. On a mismatch the peer gets an
-    /// error message saying why before we throw, so both logs tell the same story.
+    /// Exchanges hellos and checks version and role. On a mismatch the peer gets an error
+    /// message saying why before we throw, so both logs tell the same story. The client speaks
+    /// first; the server answers only after checking, so a refused client reads the refusal
+    /// instead of a hello.
     @discardableResult
-    public func handshake(local: Hello, accepting roles: Set<PeerRole>, timeout: Double = 5) throws -> Hello {
+    public func handshake(local: Hello, accepting roles: Set<PeerRole>, timeout: Double = 5, asServer: Bool = false) throws -> Hello {
         socket.setReceiveTimeout(seconds: timeout)
         defer { socket.setReceiveTimeout(seconds: 0) }
-        try send(.hello(local))
+        if !asServer { try send(.hello(local)) }
         let first = try receive()
         guard case let .hello(hello) = first else {
             if case let .error(e) = first { throw WireError.peerRejected(reason: "\(e.code): \(e.text)") }
@@ -66,6 +68,7 @@ public final class MessageConnection: @unchecked Sendable {
                                           text: "role \(hello.role) not accepted here (expected \(expected.joined(separator: "|")))")))
             throw WireError.unexpectedRole(got: hello.role.description, expected: expected)
         }
+        if asServer { try send(.hello(local)) }
         peerHello = hello
         return hello
     }

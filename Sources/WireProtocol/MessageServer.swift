@@ -108,7 +108,7 @@ public final class MessageServer: @unchecked Sendable {
                 return
             }
             connection.socket.setSendTimeout(seconds: options.sendTimeoutSeconds)
-            try connection.handshake(local: options.localHello, accepting: options.acceptedRoles)
+            try connection.handshake(local: options.localHello, accepting: options.acceptedRoles, asServer: true)
             log.info("peer connected", ["peer": connection.peerLabel, "name": connection.peerHello?.name ?? ""])
             try handler(connection)
             log.info("peer disconnected", ["peer": connection.peerLabel])
