@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import ProcessSupport
+import WireProtocol
+
+@main
+struct FacegateTap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facegate-tap",
+        abstract: "Print every message that crosses a facegate socket.",
+        discussion: """
+        attach: connect to a process's control socket (e.g. /run/facegate/broker.ctl) and print \
+        copies of everything it sends and receives.
+        proxy: sit between two processes (listen on a new path, connect to the real one) and print \
+        every message both ways, forwarding the bytes unchanged.
+        """,
+        subcommands: [Attach.self, Proxy.self]
+    )
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "One JSON object per line instead of text.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Only these kinds (comma separated: hello,frame,detect,result,credit,heartbeat,error,...).", valueName: "kinds"))
+    var kind: String?
+
+    @Option(help: "Only messages about this camera.")
+    var camera: String?
+
+    @Option(help: "Only messages about this detecting_txn.")
+    var txn: UInt64?
+
+    @Option(help: ArgumentHelp("Write each frame's image (PPM/PGM) into this directory.", valueName: "dir"))
+    var saveFrames: String?
+
+    @Option(help: "Exit after printing this many messages.")
+    var count: Int?
+
+    func validate() throws {
+        _ = try kinds()
+        if let dir = saveFrames {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--save-frames: \(dir) is not a directory")
+            }
+        }
+    }
+
+    func kinds() throws -> Set<MessageKind>? {
+        guard let kind else { return nil }
+        var set = Set<MessageKind>()
+        for name in kind.split(separator: ",") {
+            guard let k = MessageKind(name: String(name)) else {
+                throw ValidationError("--kind: unknown kind '\(name)' (known: \(MessageKind.allCases.map(\.description).joined(separator: ",")))")
+            }
+            set.insert(k)
+        }
+        return set
+    }
+}
+
+struct Attach: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Attach to a process's control socket and print its traffic.")
+
+    @Argument(help: "The process's control socket, e.g. /run/facegate/broker.ctl.")
+    var path: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        SignalWatcher.ignoreSIGPIPE()
+        let printer = TapPrinter(output: output, kinds: try output.kinds())
+        let hello = Hello(role: .tap, name: "facegate-tap", pid: UInt32(getpid()))
+        let connection: MessageConnection
+        do {
+            connection = try MessageConnection.connect(path: path, hello: hello,
+                                                       expecting: [.broker, .capture, .recognizer])
+        } catch {
+            throw ValidationError("cannot attach to \(path): \(error)")
+        }
+        var mask: UInt32 = 0
+        for kind in try output.kinds() ?? [] { mask |= 1 << UInt32(kind.rawValue) }
+        try connection.send(.tapSubscribe(TapSubscribe(kindMask: mask, includePixels: output.saveFrames != nil,
+                                                       camera: output.camera ?? "")))
+        printer.note("attached to \(path) (\(connection.peerLabel))")
+        while true {
+            let message: Message
+            do {
+                message = try connection.receive()
+            } catch WireError.closed {
+                printer.note("\(path) closed")
+                return
+            }
+            guard case let .tapEvent(event) = message else {
+                printer.note("unexpected \(message.kind) from \(path)")
+                continue
+            }
+            if printer.print(event) { return }
+        }
+    }
+}
+
+struct Proxy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Listen on LISTEN_PATH, forward each connection to UPSTREAM_PATH, print both directions.")
+
+    @Argument(help: "Where clients should connect instead of the real socket.")
+    var listenPath: String
+
+    @Argument(help: "The real socket.")
+    var upstreamPath: String
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        SignalWatcher.ignoreSIGPIPE()
+        let printer = TapPrinter(output: output, kinds: try output.kinds())
+        let listener = try UnixSocket.listen(path: listenPath)
+        printer.note("proxy \(listenPath) -> \(upstreamPath)")
+        let stop = StopFlag()
+        let signals = SignalWatcher { _ in
+            listener.close()
+            unlink(listenPath)
+            stop.stop()
+        }
+        _ = signals
+        while !stop.isStopped {
+            guard let client = try? listener.accept() else { break }
+            let upstream: UnixSocket
+            do {
+                upstream = try UnixSocket.connect(path: upstreamPath)
+            } catch {
+                printer.note("cannot reach \(upstreamPath): \(error)")
+                client.close()
+                continue
+            }
+            let session = ProxySession(client: client, upstream: upstream, printer: printer, stop: stop)
+            session.start()
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// How a message reads in a tap line or a log: one line of text, or one JSON object.
+/// Pixels and descriptors are summarised (sizes, boxes), never dumped.
+public enum MessageSummary {
+    public static func text(_ message: Message) -> String {
+        var parts = [message.kind.description]
+        switch message {
+        case let .hello(h):
+            parts += ["role=\(h.role)", "name=\(h.name)", "pid=\(h.pid)", "version=\(h.version)"]
+            if !h.camera.isEmpty { parts.append("camera=\(h.camera)") }
+        case let .frame(f):
+            parts += frameFields(f)
+        case let .detect(d):
+            parts += ["txn=\(d.txn)"] + frameFields(d.frame) + ["snapshot=\(snapshotText(d.snapshot))"]
+        case let .result(r):
+            parts += ["txn=\(r.txn)", "camera=\(r.camera)", "seq=\(r.sequence)", "captured=\(r.captureMonotonicNs)",
+                      "detect_us=\(r.detectMicros)", "descriptor_us=\(r.descriptorMicros)", "faces=\(r.faces.count)"]
+            for (i, face) in r.faces.enumerated() {
+                let b = face.box
+                parts.append("face\(i)=(\(b.left),\(b.top),\(b.right),\(b.bottom)) q=\(String(format: "%.2f", face.quality))")
+            }
+        case let .credit(c):
+            parts.append("count=\(c.count)")
+        case let .heartbeat(h):
+            parts.append("t=\(h.monotonicNs)")
+            parts += h.counters.map { "\($0.name)=\($0.value)" }
+        case let .error(e):
+            parts += ["code=\(e.code)"] + (e.txn != 0 ? ["txn=\(e.txn)"] : []) + ["text=\(quoted(e.text))"]
+        case let .tapSubscribe(s):
+            parts += ["mask=0x\(String(s.kindMask, radix: 16))", "pixels=\(s.includePixels)"]
+            if !s.camera.isEmpty { parts.append("camera=\(s.camera)") }
+        case let .tapEvent(e):
+            return "\(e.direction) \(e.peer) " + text(e.message)
+        case .statusRequest:
+            break
+        case let .statusReply(s):
+            parts.append("bytes=\(s.json.utf8.count)")
+        }
+        return parts.joined(separator: " ")
+    }
+
+    private static func frameFields(_ f: VideoFrame) -> [String] {
+        ["camera=\(f.camera)", "seq=\(f.sequence)", "captured=\(f.captureMonotonicNs)",
+         "\(f.width)x\(f.height)", "\(f.format)", "stride=\(f.stride)", "bytes=\(f.pixels.count)"]
+    }
+
+    private static func snapshotText(_ s: Snapshot) -> String {
+        let sessions = s.sessions.map { "\($0.lock)#\($0.sessionID)" }.joined(separator: ",")
+        return "{" + sessions + (s.motion ? (sessions.isEmpty ? "motion" : ",motion") : "") + "}"
+    }
+
+    private static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    /// A JSON-ready dictionary (keys sorted when serialised).
+    public static func json(_ message: Message) -> [String: Any] {
+        var object: [String: Any] = ["kind": message.kind.description]
+        switch message {
+        case let .hello(h):
+            object.merge(["role": h.role.description, "name": h.name, "pid": h.pid, "version": h.version, "camera": h.camera]) { $1 }
+        case let .frame(f):
+            object.merge(frameJSON(f)) { $1 }
+        case let .detect(d):
+            object.merge(frameJSON(d.frame)) { $1 }
+            object["txn"] = d.txn
+            object["snapshot"] = [
+                "capture_mono_ns": d.snapshot.captureMonotonicNs,
+                "motion": d.snapshot.motion,
+                "sessions": d.snapshot.sessions.map { ["id": $0.sessionID, "lock": $0.lock] as [String: Any] },
+            ] as [String: Any]
+        case let .result(r):
+            object.merge(["txn": r.txn, "camera": r.camera, "seq": r.sequence, "capture_mono_ns": r.captureMonotonicNs,
+                          "detect_us": r.detectMicros, "descriptor_us": r.descriptorMicros,
+                          "faces": r.faces.map { f in
+                              ["box": [f.box.left, f.box.top, f.box.right, f.box.bottom], "quality": Double(f.quality)] as [String: Any]
+                          }]) { $1 }
+        case let .credit(c):
+            object["count"] = c.count
+        case let .heartbeat(h):
+            object["mono_ns"] = h.monotonicNs
+            object["counters"] = Dictionary(h.counters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        case let .error(e):
+            object.merge(["code": e.code.description, "txn": e.txn, "text": e.text]) { $1 }
+        case let .tapSubscribe(s):
+            object.merge(["kind_mask": s.kindMask, "include_pixels": s.includePixels, "camera": s.camera]) { $1 }
+        case let .tapEvent(e):
+            var inner = json(e.message)
+            inner["direction"] = e.direction.description
+            inner["peer"] = e.peer
+            inner["mono_ns"] = e.monotonicNs
+            return inner
+        case .statusRequest:
+            break
+        case let .statusReply(s):
+            object["json"] = s.json
+        }
+        return object
+    }
+
+    private static func frameJSON(_ f: VideoFrame) -> [String: Any] {
+        ["camera": f.camera, "seq": f.sequence, "capture_mono_ns": f.captureMonotonicNs, "capture_wall_ns": f.captureWallNs,
+         "width": f.width, "height": f.height, "stride": f.stride, "format": f.format.description, "bytes": f.pixels.count]
+    }
+
+    public static func jsonLine(_ object: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let line = String(data: data, encoding: .utf8) else { return "{}" }
+        return line
+    }
+}

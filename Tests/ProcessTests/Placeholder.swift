@@ -1,1 +1,0 @@
-// ProcessTests: filled in by its issue.
