@@ -1,0 +1,37 @@
+/// How a camera's frames are shaped and how hard the session tries to keep them coming.
+public struct CaptureSettings: Sendable, Equatable {
+    public enum Pacing: Sendable, Equatable {
+        /// File and image sources play against the pipeline clock, so capture times are real
+        /// instants, and frames the consumer is too slow for are dropped (newest wins).
+        case realTime
+        /// File and image sources are decoded as fast as the consumer takes frames, and none is
+        /// dropped; capture times are then not meaningful. For benchmarks only.
+        case unpaced
+    }
+
+    public var pixelFormat: PixelFormat
+    /// Frames wider than this are scaled down to it, keeping the aspect ratio; narrower ones are left alone.
+    public var maxWidth: Int?
+    /// Frames above this rate are dropped right after decoding (never queued, never converted).
+    public var maxFps: Int?
+    /// No frame for this long while running: the pipeline is torn down and rebuilt.
+    public var noFrameTimeout: Double
+    public var restartBackoffInitial: Double
+    public var restartBackoffMaximum: Double
+    public var pacing: Pacing
+
+    public init(pixelFormat: PixelFormat = .rgb24, maxWidth: Int? = nil, maxFps: Int? = nil,
+                noFrameTimeout: Double = 10, restartBackoffInitial: Double = 0.5,
+                restartBackoffMaximum: Double = 10, pacing: Pacing = .realTime) {
+        precondition(maxWidth.map { $0 >= 16 } ?? true, "maxWidth must be at least 16")
+        precondition(maxFps.map { $0 >= 1 } ?? true, "maxFps must be at least 1")
+        precondition(noFrameTimeout > 0)
+        self.pixelFormat = pixelFormat
+        self.maxWidth = maxWidth
+        self.maxFps = maxFps
+        self.noFrameTimeout = noFrameTimeout
+        self.restartBackoffInitial = restartBackoffInitial
+        self.restartBackoffMaximum = restartBackoffMaximum
+        self.pacing = pacing
+    }
+}

@@ -1,1 +1,0 @@
-// CameraCaptureTests: filled in by its issue.

@@ -1,1 +1,0 @@
-// MQTTClientTests: filled in by its issue.
