@@ -1,0 +1,98 @@
+/// The kind of a decision; its raw value is what the audit table stores.
+public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
+    /// At least one lock is unlocked.
+    case unlock
+    /// No member within `match_threshold`.
+    case unknownFace = "unknown_face"
+    /// Two members too close to call (`match_margin`).
+    case ambiguous
+    /// The member holds no grant for any lock triggered at capture.
+    case noGrant = "no_grant"
+    /// Granted, but the face was outside the zone of every granted, zoned lock.
+    case outsideZone = "outside_zone"
+    /// Every lock the member could open was already unlocked in its session.
+    case alreadyUnlocked = "already_unlocked"
+    /// Matching frames so far are fewer than `confirm_frames`.
+    case awaitingConfirmation = "awaiting_confirmation"
+    /// The session is no longer tracked (history limit hit by a flapping sensor): fail-secure.
+    case sessionForgotten = "session_forgotten"
+    /// Capture older than `max_decision_age` when the result arrived.
+    case stale
+    /// No pending frame with that txn (never issued, previous run, answered, expired, evicted).
+    case unknownTxn = "unknown_txn"
+    /// Nothing was triggered at capture. Frames like that are never sent for recognition, so
+    /// this only appears if that guard is broken; it denies all the same.
+    case emptySnapshot = "empty_snapshot"
+}
+
+/// What happened to one triggered lock for one matched face.
+public struct LockVerdict: Hashable, Sendable, Codable {
+    public enum Status: Hashable, Sendable, Codable {
+        case unlocked
+        case noGrant
+        case outsideZone
+        case alreadyUnlocked(SessionID)
+        case awaitingConfirmation(have: Int, need: Int)
+        case sessionForgotten(SessionID)
+    }
+    public var lock: LockID
+    public var status: Status
+    public init(lock: LockID, status: Status) { self.lock = lock; self.status = status }
+}
+
+/// The outcome for one face of one recognition result: the unit of an audit row.
+public struct Decision: Hashable, Sendable {
+    public var kind: DecisionKind
+    public var txn: DetectingTxn
+    /// nil when the txn was unknown.
+    public var camera: CameraID?
+    /// The stored snapshot the decision was made against; nil when the txn was unknown.
+    public var snapshot: CaptureSnapshot?
+    /// Position of the face in the result (0-based).
+    public var faceIndex: Int
+    public var region: FaceRegion
+    /// The matched member (also for stale or unknown-txn results, to show who it was); nil for
+    /// unknown and ambiguous faces.
+    public var member: MemberRef?
+    /// Distance to the matched member, or to the nearest one when none matched.
+    public var distance: Double?
+    /// Locks to publish an unlock for, sorted. Always a subset of `snapshot.triggeredLocks`.
+    public var unlockedLocks: [LockID]
+    /// Per triggered lock, for a matched face with a usable snapshot; empty otherwise.
+    public var verdicts: [LockVerdict]
+    /// One line a person can read in the audit log.
+    public var reason: String
+
+    public var isUnlock: Bool { !unlockedLocks.isEmpty }
+}
+
+/// Whether a captured frame goes to a recognizer.
+public enum FrameAdmission: Hashable, Sendable {
+    /// Recognize it and answer with this txn; the snapshot is the stored one (send a copy).
+    case detect(DetectingTxn, CaptureSnapshot)
+    case skip(FrameSkipReason)
+
+    public var txn: DetectingTxn? {
+        if case let .detect(txn, _) = self { return txn }
+        return nil
+    }
+}
+
+public enum FrameSkipReason: String, Hashable, Sendable, Codable, CaseIterable {
+    /// No lock session and no motion (with motion locks) open at capture: the camera is idle.
+    case nothingTriggered = "nothing_triggered"
+    case unknownCamera = "unknown_camera"
+    /// Capture time not before the broker's now: cannot be judged against a past not yet known.
+    case captureInFuture = "capture_in_future"
+    /// Already older than `max_decision_age`: its result could only be stale.
+    case tooOld = "too_old"
+}
+
+/// A session open now, for `facegate status`.
+public struct OpenTrigger: Hashable, Sendable {
+    public var source: TriggerSource
+    public var session: SessionID
+    public var since: MonotonicInstant
+    public var deadline: MonotonicInstant
+    public var unlockedLocks: [LockID]
+}

@@ -1,0 +1,458 @@
+/// The broker's whole decision state: trigger timelines, pending txns, and the rules that turn
+/// a recognition result into unlocks.
+///
+/// A value type with no I/O and no clock. The broker process owns one, feeds it events under a
+/// single lock (MQTT messages, frames, results, each with the CLOCK_MONOTONIC instant it read),
+/// and carries out what comes back: forward a frame, publish unlocks, write audit rows.
+///
+/// The invariant it enforces (DESIGN.md): a lock is unlocked only if (1) a session of that lock,
+/// or the camera's motion session with that lock among its motion locks, was open at the
+/// frame's capture time, as recorded in the snapshot stored when the frame was admitted;
+/// (2) the matched member holds a grant for it; (3) the face lies in the lock's zone if it has
+/// one; (4) the result came within `max_decision_age` of capture; and (5) the deciding session
+/// (the lock's own occupancy session if it has one in the snapshot, else the motion session)
+/// has not unlocked that lock before. Nothing else produces an unlock; there is no "unlock all".
+///
+/// Time: every instant passed in is first clamped to the latest instant already seen. The
+/// timeline can then only grow at its end, so a snapshot answered for an instant in the past
+/// stays the answer forever.
+public struct DecisionEngine: Sendable {
+    public let configuration: EngineConfiguration
+    public let bootPrefix: BootPrefix
+    public private(set) var counters = EngineCounters()
+    /// The latest instant seen in any call.
+    public private(set) var latest: MonotonicInstant = .zero
+
+    private let cameras: [CameraID: EngineConfiguration.Camera]
+    private var lockTimelines: [LockID: TriggerTimeline] = [:]
+    private var motionTimelines: [CameraID: TriggerTimeline] = [:]
+    private var txns: TxnTable
+    private var sessionIDs: IDAllocator
+    private var txnIDs: IDAllocator
+
+    /// - Parameter bootPrefix: different for every broker run; see `BootPrefix`.
+    public init(configuration: EngineConfiguration, bootPrefix: BootPrefix) throws {
+        let problems = configuration.problems()
+        guard problems.isEmpty else { throw EngineConfigurationError(problems: problems) }
+        self.configuration = configuration
+        self.bootPrefix = bootPrefix
+        var cameras: [CameraID: EngineConfiguration.Camera] = [:]
+        for camera in configuration.cameras {
+            cameras[camera.id] = camera
+            if let motion = camera.motion {
+                motionTimelines[camera.id] = TriggerTimeline(maxOpen: motion.motionMax,
+                                                             historyLimit: configuration.sessionHistoryLimit)
+            }
+        }
+        self.cameras = cameras
+        for lock in configuration.locks {
+            lockTimelines[lock.id] = TriggerTimeline(maxOpen: lock.occupancyMax,
+                                                     historyLimit: configuration.sessionHistoryLimit)
+        }
+        txns = TxnTable(capacity: configuration.txnCapacity, ttl: configuration.txnTTL)
+        sessionIDs = IDAllocator(prefix: bootPrefix)
+        txnIDs = IDAllocator(prefix: bootPrefix)
+    }
+
+    // MARK: Trigger events
+
+    /// A lock's `occupancy` value, received at `at`.
+    ///
+    /// `retained`: the MQTT message carried the retain flag. It describes the past, so a
+    /// retained `true` never opens or refreshes a session. A retained `false` is applied:
+    /// closing can only deny.
+    @discardableResult
+    public mutating func occupancy(lock: LockID, occupied: Bool, at: MonotonicInstant,
+                                   retained: Bool = false) -> TriggerChange {
+        counters.occupancyEvents += 1
+        guard lockTimelines[lock] != nil else {
+            counters.unknownTriggerEvents += 1
+            return .unknownTrigger
+        }
+        let t = advance(at)
+        let change = occupied
+            ? lockTimelines[lock]!.activate(at: t, retained: retained, ids: &sessionIDs)
+            : lockTimelines[lock]!.deactivate(at: t, cause: .deactivated)
+        count(change)
+        counters.sessionsForgotten += lockTimelines[lock]!.prune(now: t, retention: configuration.retention).forced
+        return change
+    }
+
+    /// A camera's motion trigger on/off, received at `at`; same rules as `occupancy`.
+    @discardableResult
+    public mutating func motion(camera: CameraID, active: Bool, at: MonotonicInstant,
+                                retained: Bool = false) -> TriggerChange {
+        counters.motionEvents += 1
+        guard motionTimelines[camera] != nil else {
+            counters.unknownTriggerEvents += 1
+            return .unknownTrigger
+        }
+        let t = advance(at)
+        let change = active
+            ? motionTimelines[camera]!.activate(at: t, retained: retained, ids: &sessionIDs)
+            : motionTimelines[camera]!.deactivate(at: t, cause: .deactivated)
+        count(change)
+        counters.sessionsForgotten += motionTimelines[camera]!.prune(now: t, retention: configuration.retention).forced
+        return change
+    }
+
+    /// Ends every open session at `at`: what the broker knows about triggers is void (e.g. the
+    /// MQTT connection was lost and offs may have been missed). Fail-secure: state after this
+    /// is empty until new activations arrive. Pending txns keep their snapshots.
+    @discardableResult
+    public mutating func closeAllTriggers(at: MonotonicInstant) -> [(source: TriggerSource, session: SessionID)] {
+        let t = advance(at)
+        var closed: [(TriggerSource, SessionID)] = []
+        for lock in lockTimelines.keys.sorted() {
+            if case let .closed(id) = lockTimelines[lock]!.deactivate(at: t, cause: .reset) {
+                closed.append((.lock(lock), id))
+            }
+        }
+        for camera in motionTimelines.keys.sorted() {
+            if case let .closed(id) = motionTimelines[camera]!.deactivate(at: t, cause: .reset) {
+                closed.append((.motion(camera), id))
+            }
+        }
+        return closed
+    }
+
+    // MARK: Frames
+
+    /// A frame from `camera`, captured at `captureTime`, has reached the broker at `now`.
+    ///
+    /// Admitted frames get a fresh txn and their snapshot is stored under it; send the frame,
+    /// the txn and a copy of the snapshot to a recognizer. If the frame is then dropped
+    /// without being sent, call `discardTxn`.
+    public mutating func frameCaptured(camera: CameraID, captureTime: MonotonicInstant, imageSize: ImageSize,
+                                       now: MonotonicInstant) -> FrameAdmission {
+        let now = advance(now)
+        guard let setup = cameras[camera] else { return skip(.unknownCamera) }
+        // Strictly before: a later event may still be stamped `now` itself, and must not be
+        // able to change what was true at the capture instant.
+        guard captureTime < now else { return skip(.captureInFuture) }
+        guard now.since(captureTime) <= configuration.maxDecisionAge else { return skip(.tooOld) }
+        let snapshot = makeSnapshot(setup, at: captureTime)
+        guard !snapshot.isEmpty else { return skip(.nothingTriggered) }
+        var txn = DetectingTxn(txnIDs.next())
+        while txns.contains(txn) { txn = DetectingTxn(txnIDs.next()) }
+        let (expired, evicted) = txns.insert(PendingTxn(txn: txn, snapshot: snapshot, imageSize: imageSize,
+                                                        issuedAt: now))
+        counters.txnsExpired += expired
+        counters.txnsEvicted += evicted
+        counters.framesAdmitted += 1
+        return .detect(txn, snapshot)
+    }
+
+    /// Forgets a pending txn whose frame was never sent (replaced by a newer frame).
+    @discardableResult
+    public mutating func discardTxn(_ txn: DetectingTxn) -> Bool {
+        guard txns.take(txn) != nil else { return false }
+        counters.txnsDiscarded += 1
+        return true
+    }
+
+    /// The snapshot `camera` would get for a frame captured at `t`, from the timelines as they
+    /// stand (read-only; instants older than the retention may find sessions already pruned).
+    public func snapshot(camera: CameraID, at t: MonotonicInstant) -> CaptureSnapshot? {
+        cameras[camera].map { makeSnapshot($0, at: t) }
+    }
+
+    // MARK: Results
+
+    /// The recognizer's answer for `txn`: one decision per face, in face order (none for a
+    /// result without faces). The txn is consumed: a second result for it is `unknownTxn`.
+    /// `gallery` is the broker's current gallery (members, descriptors, grants).
+    public mutating func resultArrived(txn: DetectingTxn, faces: [DetectedFace], now: MonotonicInstant,
+                                       gallery: Gallery) -> [Decision] {
+        let now = advance(now)
+        counters.results += 1
+        counters.txnsExpired += txns.expire(now: now)
+        let m = configuration.matching
+        let matches = faces.map { gallery.match($0.descriptor, threshold: m.threshold, margin: m.margin) }
+        var decisions: [Decision] = []
+
+        guard let pending = txns.take(txn) else {
+            let why = txn.bootPrefix == bootPrefix
+                ? "txn \(txn) is not pending (never issued, already answered, expired or evicted)"
+                : "txn \(txn) was not issued by this broker run (run prefix \(bootPrefix))"
+            for (i, face) in faces.enumerated() {
+                decisions.append(denial(.unknownTxn, txn: txn, pending: nil, index: i, face: face,
+                                        match: matches[i], why: why))
+            }
+            return tally(decisions)
+        }
+
+        let age = now.since(pending.snapshot.captureTime)
+        if age > configuration.maxDecisionAge {
+            let why = "captured \(age) before the result, more than max_decision_age \(configuration.maxDecisionAge)"
+            for (i, face) in faces.enumerated() {
+                decisions.append(denial(.stale, txn: txn, pending: pending, index: i, face: face,
+                                        match: matches[i], why: why))
+            }
+            return tally(decisions)
+        }
+
+        var counted = Set<ConfirmationKey>()
+        for (i, face) in faces.enumerated() {
+            switch matches[i] {
+            case .matched(let nearest, _) where !pending.snapshot.isEmpty:
+                if let member = gallery.member(nearest.member.id) {
+                    decisions.append(decideMatched(member: member, distance: nearest.distance, face: face, index: i,
+                                                   pending: pending, counted: &counted))
+                } else {
+                    decisions.append(denial(.unknownFace, txn: txn, pending: pending, index: i, face: face,
+                                            match: .unknown(nearest: nil), why: "matched member is not in the gallery"))
+                }
+            case .matched:
+                decisions.append(denial(.emptySnapshot, txn: txn, pending: pending, index: i, face: face,
+                                        match: matches[i], why: "nothing was triggered when the frame was captured"))
+            case .unknown:
+                decisions.append(denial(.unknownFace, txn: txn, pending: pending, index: i, face: face,
+                                        match: matches[i], why: nil))
+            case .ambiguous:
+                decisions.append(denial(.ambiguous, txn: txn, pending: pending, index: i, face: face,
+                                        match: matches[i], why: nil))
+            }
+        }
+        return tally(decisions)
+    }
+
+    private struct ConfirmationKey: Hashable {
+        var lock: LockID
+        var member: MemberID
+    }
+
+    private mutating func decideMatched(member: Gallery.Member, distance: Double, face: DetectedFace, index: Int,
+                                        pending: PendingTxn, counted: inout Set<ConfirmationKey>) -> Decision {
+        let snapshot = pending.snapshot
+        let zones = cameras[snapshot.camera]?.zones ?? [:]
+        let need = configuration.matching.confirmFrames
+        var verdicts: [LockVerdict] = []
+
+        // Only locks of the stored snapshot are ever considered.
+        for lock in snapshot.triggeredLocks {
+            guard member.grants.contains(lock) else {
+                verdicts.append(LockVerdict(lock: lock, status: .noGrant))
+                continue
+            }
+            if let zone = zones[lock] {
+                guard let c = face.region.normalizedCentre(in: pending.imageSize), zone.contains(x: c.x, y: c.y) else {
+                    verdicts.append(LockVerdict(lock: lock, status: .outsideZone))
+                    continue
+                }
+            }
+            // The lock's own occupancy session decides (a new touch may unlock again); the
+            // camera's motion session decides only for a lock nobody touched. Every session that
+            // triggered the lock is marked, so motion lingering after a touch that already
+            // opened the door cannot open it a second time.
+            let sessions = snapshot.sessions(for: lock)
+            guard let deciding = sessions.first else { continue } // not reachable: lock came from a session
+            guard let state = session(in: deciding.source, deciding.session) else {
+                verdicts.append(LockVerdict(lock: lock, status: .sessionForgotten(deciding.session)))
+                continue
+            }
+            if state.unlockedLocks.contains(lock) {
+                for s in sessions.dropFirst() { _ = updateSession(s.source, s.session) { $0.unlockedLocks.insert(lock) } }
+                verdicts.append(LockVerdict(lock: lock, status: .alreadyUnlocked(state.id)))
+                continue
+            }
+            if need > 1 {
+                let first = counted.insert(ConfirmationKey(lock: lock, member: member.id)).inserted
+                let have = updateSession(deciding.source, deciding.session) { session in
+                    if first { session.confirmations[lock, default: [:]][member.id, default: 0] += 1 }
+                    return session.confirmations[lock]?[member.id] ?? 0
+                } ?? 0
+                if have < need {
+                    verdicts.append(LockVerdict(lock: lock, status: .awaitingConfirmation(have: have, need: need)))
+                    continue
+                }
+            }
+            for s in sessions {
+                _ = updateSession(s.source, s.session) { $0.unlockedLocks.insert(lock) }
+            }
+            verdicts.append(LockVerdict(lock: lock, status: .unlocked))
+        }
+
+        let unlocked = verdicts.filter { $0.status == .unlocked }.map(\.lock)
+        let kind: DecisionKind = unlocked.isEmpty ? Self.denialKind(verdicts) : .unlock
+        let who = "\(member.name) matched at \(fmt3(distance))"
+        let details = verdicts.map { Self.describe($0) }.joined(separator: "; ")
+        return Decision(kind: kind, txn: pending.txn, camera: snapshot.camera, snapshot: snapshot, faceIndex: index,
+                        region: face.region, member: member.ref, distance: distance, unlockedLocks: unlocked,
+                        verdicts: verdicts, reason: "\(who); \(details)")
+    }
+
+    /// The one kind that best explains why nothing was unlocked.
+    private static func denialKind(_ verdicts: [LockVerdict]) -> DecisionKind {
+        var kinds = Set<DecisionKind>()
+        for v in verdicts {
+            switch v.status {
+            case .unlocked: return .unlock
+            case .noGrant: kinds.insert(.noGrant)
+            case .outsideZone: kinds.insert(.outsideZone)
+            case .alreadyUnlocked: kinds.insert(.alreadyUnlocked)
+            case .awaitingConfirmation: kinds.insert(.awaitingConfirmation)
+            case .sessionForgotten: kinds.insert(.sessionForgotten)
+            }
+        }
+        for k in [DecisionKind.awaitingConfirmation, .alreadyUnlocked, .outsideZone, .sessionForgotten, .noGrant]
+            where kinds.contains(k) { return k }
+        return .emptySnapshot
+    }
+
+    private static func describe(_ v: LockVerdict) -> String {
+        switch v.status {
+        case .unlocked: "unlocked \(v.lock)"
+        case .noGrant: "\(v.lock): no grant"
+        case .outsideZone: "\(v.lock): face outside the lock's zone"
+        case let .alreadyUnlocked(s): "\(v.lock): already unlocked in session \(s)"
+        case let .awaitingConfirmation(have, need): "\(v.lock): \(have) of \(need) confirming frames"
+        case let .sessionForgotten(s): "\(v.lock): session \(s) is no longer tracked"
+        }
+    }
+
+    private func denial(_ kind: DecisionKind, txn: DetectingTxn, pending: PendingTxn?, index: Int, face: DetectedFace,
+                        match: MatchResult, why: String?) -> Decision {
+        let m = configuration.matching
+        var member: MemberRef?
+        var distance: Double?
+        let who: String
+        switch match {
+        case let .matched(nearest, _):
+            member = nearest.member
+            distance = nearest.distance
+            who = "\(nearest.member.name) matched at \(fmt3(nearest.distance))"
+        case let .unknown(nearest?):
+            distance = nearest.distance
+            who = "unknown face: no member within match_threshold \(m.threshold) (nearest \(nearest.member.name) at \(fmt3(nearest.distance)))"
+        case .unknown(nil):
+            who = "unknown face: the gallery has no face descriptors"
+        case let .ambiguous(best, other):
+            distance = best.distance
+            who = "ambiguous: \(best.member.name) at \(fmt3(best.distance)) and \(other.member.name) at \(fmt3(other.distance)) are closer than match_margin \(m.margin)"
+        }
+        return Decision(kind: kind, txn: txn, camera: pending?.snapshot.camera, snapshot: pending?.snapshot,
+                        faceIndex: index, region: face.region, member: member, distance: distance, unlockedLocks: [],
+                        verdicts: [], reason: why.map { "\(who); \($0)" } ?? who)
+    }
+
+    private mutating func tally(_ decisions: [Decision]) -> [Decision] {
+        for d in decisions {
+            counters.decisions[d.kind, default: 0] += 1
+            counters.unlocks += d.unlockedLocks.count
+        }
+        return decisions
+    }
+
+    // MARK: Status and housekeeping
+
+    /// Sessions open at `now`, locks first, for `facegate status`.
+    public func openTriggers(now: MonotonicInstant) -> [OpenTrigger] {
+        var open: [OpenTrigger] = []
+        for lock in lockTimelines.keys.sorted() {
+            if let s = lockTimelines[lock]!.session(openAt: now) {
+                open.append(OpenTrigger(source: .lock(lock), session: s.id, since: s.start, deadline: s.end,
+                                        unlockedLocks: s.unlocked))
+            }
+        }
+        for camera in motionTimelines.keys.sorted() {
+            if let s = motionTimelines[camera]!.session(openAt: now) {
+                open.append(OpenTrigger(source: .motion(camera), session: s.id, since: s.start, deadline: s.end,
+                                        unlockedLocks: s.unlocked))
+            }
+        }
+        return open
+    }
+
+    /// The sessions kept for a trigger, oldest first (status, tests).
+    public func sessions(of source: TriggerSource) -> [TriggerSession] {
+        timeline(source)?.sessions ?? []
+    }
+
+    public var pendingTxnCount: Int { txns.count }
+
+    /// Drops history and pending txns that can no longer matter. Every event already prunes
+    /// what it touches; call this periodically so idle triggers are pruned too.
+    public mutating func housekeeping(now: MonotonicInstant) {
+        let now = advance(now)
+        let retention = configuration.retention
+        for lock in lockTimelines.keys {
+            counters.sessionsForgotten += lockTimelines[lock]!.prune(now: now, retention: retention).forced
+        }
+        for camera in motionTimelines.keys {
+            counters.sessionsForgotten += motionTimelines[camera]!.prune(now: now, retention: retention).forced
+        }
+        counters.txnsExpired += txns.expire(now: now)
+    }
+
+    // MARK: Internals
+
+    private mutating func advance(_ t: MonotonicInstant) -> MonotonicInstant {
+        if t < latest {
+            counters.clampedInstants += 1
+            return latest
+        }
+        latest = t
+        return t
+    }
+
+    private mutating func skip(_ reason: FrameSkipReason) -> FrameAdmission {
+        counters.framesSkipped[reason, default: 0] += 1
+        return .skip(reason)
+    }
+
+    private mutating func count(_ change: TriggerChange) {
+        switch change {
+        case let .opened(_, replaced):
+            counters.sessionsOpened += 1
+            if replaced != nil { counters.sessionsExpired += 1 }
+        case .alreadyExpired: counters.sessionsExpired += 1
+        case .ignoredRetained: counters.retainedIgnored += 1
+        case .refreshed, .closed, .ignoredNotOpen, .unknownTrigger: break
+        }
+    }
+
+    private func makeSnapshot(_ camera: EngineConfiguration.Camera, at t: MonotonicInstant) -> CaptureSnapshot {
+        var lockSessions: [CaptureSnapshot.LockSession] = []
+        for lock in camera.locks {
+            if let s = lockTimelines[lock]?.session(openAt: t) {
+                lockSessions.append(CaptureSnapshot.LockSession(lock: lock, session: s.id))
+            }
+        }
+        var motion: CaptureSnapshot.Motion?
+        if let setup = camera.motion, let s = motionTimelines[camera.id]?.session(openAt: t) {
+            motion = CaptureSnapshot.Motion(session: s.id, locks: setup.locks.sorted())
+        }
+        return CaptureSnapshot(camera: camera.id, captureTime: t, lockSessions: lockSessions, motion: motion)
+    }
+
+    private func timeline(_ source: TriggerSource) -> TriggerTimeline? {
+        switch source {
+        case let .lock(lock): lockTimelines[lock]
+        case let .motion(camera): motionTimelines[camera]
+        }
+    }
+
+    private func session(in source: TriggerSource, _ id: SessionID) -> TriggerSession? {
+        timeline(source)?.session(id)
+    }
+
+    private mutating func updateSession<R>(_ source: TriggerSource, _ id: SessionID,
+                                           _ body: (inout TriggerSession) -> R) -> R? {
+        switch source {
+        case let .lock(lock): lockTimelines[lock]?.update(id, body)
+        case let .motion(camera): motionTimelines[camera]?.update(id, body)
+        }
+    }
+}
+
+/// Three decimals, without Foundation: `0.412`.
+func fmt3(_ x: Double) -> String {
+    guard x.isFinite else { return "\(x)" }
+    let r = (abs(x) * 1000).rounded()
+    guard r < 1e15 else { return "\(x)" }
+    let v = Int(r)
+    let frac = v % 1000
+    let fracText = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
+    return (x < 0 ? "-" : "") + "\(v / 1000).\(fracText)"
+}

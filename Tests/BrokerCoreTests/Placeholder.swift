@@ -1,1 +1,0 @@
-// BrokerCoreTests: filled in by its issue.
