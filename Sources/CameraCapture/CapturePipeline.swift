@@ -59,6 +59,8 @@ final class CapturePipeline {
     let decoded = FrameTally()
     let admitted: FrameTally
     let delivered = FrameTally()
+    /// Pulled but dropped by the session's fractional rate gate.
+    let gated = FrameTally()
     /// Added to pipeline-clock times to get CLOCK_MONOTONIC; 0 with GStreamer's default system clock.
     let clockOffsetNs: Int64
 
@@ -197,7 +199,6 @@ final class CapturePipeline {
             out.baseAddress!.update(from: data + offset, count: byteCount)
             count = byteCount
         }
-        delivered.increment()
         return PulledFrame(captureMonotonicNs: captureNs, hasPipelineTimestamp: timed,
                            width: width, height: height, stride: stride, pixels: pixels)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSupport
+import Synchronization
 
 /// Keeps one camera's frames coming: builds the pipeline, hands every frame to `onFrame` on
 /// the session's own thread, and when the camera fails (bus error, end of a live stream, no
@@ -28,6 +29,7 @@ public final class CaptureSession: @unchecked Sendable {
     private var current: CapturePipeline?
     private var nextSeq: UInt64 = 1
     private let pullTimeoutNs: UInt64 = 100_000_000
+    private let activity = Atomic<UInt64>(0)
 
     public init(cameraId: String, source: CaptureSource, settings: CaptureSettings = CaptureSettings(),
                 log: Log = Log(component: "capture"), onFrame: @escaping @Sendable (CapturedFrame) -> Void) {
@@ -52,6 +54,13 @@ public final class CaptureSession: @unchecked Sendable {
         if let current { CaptureSession.add(current, to: &result) }
         return result
     }
+
+    /// When the session thread last went round its loop (CLOCK_MONOTONIC ns; 0 before start).
+    /// It goes round at least every 100 ms while running or waiting to restart, so a stale value
+    /// means the thread is stuck (for the systemd watchdog).
+    public var lastActivityMonotonicNs: UInt64 { activity.load(ordering: .relaxed) }
+
+    private func markActivity() { activity.store(MonotonicClock.nowNanoseconds(), ordering: .relaxed) }
 
     public func start() {
         lock.lock(); defer { lock.unlock() }
@@ -93,7 +102,7 @@ public final class CaptureSession: @unchecked Sendable {
     private func run() {
         log.info("capture starting", ["source": source.logDescription, "format": settings.pixelFormat.rawValue,
                                       "max_width": settings.maxWidth.map(String.init) ?? "none",
-                                      "max_fps": settings.maxFps.map(String.init) ?? "none"])
+                                      "max_fps": settings.maxFps.map { String(describing: $0) } ?? "none"])
         var backoff = Backoff(initial: settings.restartBackoffInitial, maximum: settings.restartBackoffMaximum)
         loop: while !stopFlag.isStopped {
             setState(.starting)
@@ -114,12 +123,23 @@ public final class CaptureSession: @unchecked Sendable {
                 setState(.restarting)
                 log.warning("camera failed, restarting pipeline", ["reason": reason, "retry_in_s": String(format: "%.2f", delay),
                                                                    "attempt": backoff.attempt])
-                if stopFlag.wait(seconds: delay) { break loop }
+                if waitWhileActive(seconds: delay) { break loop }
             }
         }
         setState(.stopped)
         log.info("capture stopped", ["frames": counters.captured, "dropped": counters.dropped, "restarts": counters.restarts])
         lock.lock(); finishedThread = true; lock.unlock()
+    }
+
+    /// Sleeps up to `seconds`, marking activity as it goes; true if stopped meanwhile.
+    private func waitWhileActive(seconds: Double) -> Bool {
+        var left = seconds
+        while left > 0 {
+            markActivity()
+            if stopFlag.wait(seconds: min(left, 0.1)) { return true }
+            left -= 0.1
+        }
+        return stopFlag.isStopped
     }
 
     private func runPipeline(deliveredAny: inout Bool) -> Outcome {
@@ -151,10 +171,17 @@ public final class CaptureSession: @unchecked Sendable {
         var lastProgress = MonotonicClock.nowNanoseconds()
         var warnedUntimed = false
         let timeoutNs = UInt64(settings.noFrameTimeout * 1e9)
+        var gate = RateGate(maxFps: settings.maxFps, source: source)
         while true {
+            markActivity()
             if stopFlag.isStopped { return .stopped }
             if let pulled = pipeline.pull(timeoutNs: pullTimeoutNs) {
                 lastProgress = MonotonicClock.nowNanoseconds()
+                guard gate.admit(pulled.captureMonotonicNs) else {
+                    pipeline.gated.increment()
+                    continue
+                }
+                pipeline.delivered.increment()
                 if !deliveredAny {
                     deliveredAny = true
                     setState(.running)
@@ -223,10 +250,37 @@ public final class CaptureSession: @unchecked Sendable {
     private static func add(_ pipeline: CapturePipeline, to counters: inout CaptureCounters) {
         let decoded = pipeline.decoded.value
         let admitted = min(pipeline.admitted.value, decoded)
+        let gated = pipeline.gated.value
         let delivered = pipeline.delivered.value
         counters.decoded += decoded
         counters.captured += delivered
-        counters.droppedByRateCap += decoded - admitted
-        counters.droppedBehind += admitted > delivered ? admitted - delivered : 0
+        counters.droppedByRateCap += decoded - admitted + gated
+        counters.droppedBehind += admitted > delivered + gated ? admitted - delivered - gated : 0
+    }
+}
+
+/// Finishes a fractional frame-rate cap that videorate (whole frames per second only) rounded
+/// up: at most one frame per 1/maxFps slot of capture time. Inactive for whole-number caps and
+/// for image sources, which are produced at the capped rate in the first place.
+struct RateGate {
+    private let intervalNs: UInt64?
+    private var lastSlot: UInt64?
+
+    init(maxFps: Double?, source: CaptureSource) {
+        var isImage = false
+        if case .image = source { isImage = true }
+        if let maxFps, maxFps != maxFps.rounded(), !isImage {
+            intervalNs = UInt64(1e9 / maxFps)
+        } else {
+            intervalNs = nil
+        }
+    }
+
+    mutating func admit(_ captureNs: UInt64) -> Bool {
+        guard let intervalNs else { return true }
+        let slot = captureNs / intervalNs
+        if let lastSlot, slot <= lastSlot { return false }
+        lastSlot = slot
+        return true
     }
 }

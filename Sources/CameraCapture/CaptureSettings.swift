@@ -13,18 +13,19 @@ public struct CaptureSettings: Sendable, Equatable {
     /// Frames wider than this are scaled down to it, keeping the aspect ratio; narrower ones are left alone.
     public var maxWidth: Int?
     /// Frames above this rate are dropped right after decoding (never queued, never converted).
-    public var maxFps: Int?
+    /// Fractions are allowed (0.5 = one frame every two seconds).
+    public var maxFps: Double?
     /// No frame for this long while running: the pipeline is torn down and rebuilt.
     public var noFrameTimeout: Double
     public var restartBackoffInitial: Double
     public var restartBackoffMaximum: Double
     public var pacing: Pacing
 
-    public init(pixelFormat: PixelFormat = .rgb24, maxWidth: Int? = nil, maxFps: Int? = nil,
+    public init(pixelFormat: PixelFormat = .rgb24, maxWidth: Int? = nil, maxFps: Double? = nil,
                 noFrameTimeout: Double = 10, restartBackoffInitial: Double = 0.5,
                 restartBackoffMaximum: Double = 10, pacing: Pacing = .realTime) {
         precondition(maxWidth.map { $0 >= 16 } ?? true, "maxWidth must be at least 16")
-        precondition(maxFps.map { $0 >= 1 } ?? true, "maxFps must be at least 1")
+        precondition(maxFps.map { $0 > 0 && $0.isFinite } ?? true, "maxFps must be positive")
         precondition(noFrameTimeout > 0)
         self.pixelFormat = pixelFormat
         self.maxWidth = maxWidth

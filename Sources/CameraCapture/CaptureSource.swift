@@ -8,13 +8,22 @@ import Foundation
 /// | `v4l2:///dev/videoN[?width=W&height=H&fps=F]` | local camera (v4l2src), raw or MJPEG |
 /// | `file:///abs/path.mp4[?loop=true]` | any container decodebin handles, played in real time |
 /// | `image:///abs/photo.jpg[?seconds=S&fps=F]` | one photo shown as video for S seconds (forever without S) |
-/// | `test://[pattern][?width=W&height=H&fps=F]` | videotestsrc as a live camera |
+/// | `test://[pattern][?width=W&height=H&fps=F]` (or `test:`) | videotestsrc as a live camera |
 ///
 /// RTSP options sit in the fragment because the query belongs to the camera's own URL; the
 /// fragment is never sent to the camera. The other schemes are ours, so their options are the query.
 public enum CaptureSource: Equatable, Sendable {
     public enum RTSPTransport: String, Sendable, CaseIterable {
-        case tcp, udp
+        /// `auto` lets rtspsrc try UDP first and fall back to TCP.
+        case tcp, udp, auto
+
+        var gstProtocols: String {
+            switch self {
+            case .tcp: "tcp"
+            case .udp: "udp"
+            case .auto: "udp+udp-mcast+tcp"
+            }
+        }
     }
 
     case rtsp(url: String, transport: RTSPTransport, latencyMs: Int)
@@ -41,6 +50,10 @@ public enum CaptureSource: Equatable, Sendable {
     }
 
     public init(uri: String) throws(CaptureSourceError) {
+        var uri = uri
+        if uri.lowercased().hasPrefix("test:") && !uri.lowercased().hasPrefix("test://") {
+            uri = "test://" + uri.dropFirst("test:".count)
+        }
         guard let schemeEnd = uri.range(of: "://") else { throw .invalidURI(uri, "expected scheme://...") }
         let scheme = uri[..<schemeEnd.lowerBound].lowercased()
         switch scheme {

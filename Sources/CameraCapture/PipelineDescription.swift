@@ -41,16 +41,18 @@ struct PipelineDescription: Equatable {
         let paced = settings.pacing == .realTime || source.isLive
         var head: [String] = []
         var properties: [StringProperty] = []
-        var maxRate = settings.maxFps
+        // videorate's max-rate is whole frames per second; a fractional cap is finished by the
+        // session's own gate on capture times (CaptureSession.RateGate).
+        var maxRate = settings.maxFps.map { Int($0.rounded(.up)) }
         var leakyQueue = source.isLive
-        var freezeFps: Int?
+        var freezeFps: Fraction?
         var freezeFrames: Int?
 
         switch source {
         case let .rtsp(url, transport, latency):
             // Only the video stream is linked; drop-on-latency keeps the jitter buffer from
             // ever holding more than `latency` of packets.
-            head.append("rtspsrc name=\(Self.sourceName) protocols=\(transport.rawValue) latency=\(latency) drop-on-latency=true")
+            head.append("rtspsrc name=\(Self.sourceName) protocols=\(transport.gstProtocols) latency=\(latency) drop-on-latency=true")
             head.append("application/x-rtp,media=video")
             head.append("decodebin")
             properties.append(StringProperty(element: Self.sourceName, name: "location", value: url))
@@ -70,9 +72,9 @@ struct PipelineDescription: Equatable {
         case let .image(path, seconds, fps):
             head.append("filesrc name=\(Self.sourceName)")
             head.append("decodebin")
-            let rate = min(fps, maxRate ?? fps)
-            freezeFps = rate
-            freezeFrames = seconds.map { max(1, Int(($0 * Double(rate)).rounded(.up))) }
+            let rate = min(Double(fps), settings.maxFps ?? Double(fps))
+            freezeFps = Fraction(rate)
+            freezeFrames = seconds.map { max(1, Int(($0 * rate).rounded(.up))) }
             maxRate = nil
             leakyQueue = false
             properties.append(StringProperty(element: Self.sourceName, name: "location", value: path))
@@ -97,7 +99,7 @@ struct PipelineDescription: Equatable {
         if let freezeFps {
             let frames = freezeFrames.map { " num-buffers=\($0)" } ?? ""
             tail.append("imagefreeze name=fg_freeze\(frames)")
-            tail.append("video/x-raw,framerate=\(freezeFps)/1")
+            tail.append("video/x-raw,framerate=\(freezeFps.numerator)/\(freezeFps.denominator)")
         }
         let sync = paced && !source.isLive
         let drop = paced
@@ -116,5 +118,22 @@ struct PipelineDescription: Equatable {
             decodedCountElement = leakyQueue ? "fg_queue" : "fg_convert"
             admittedCountElement = decodedCountElement
         }
+    }
+}
+
+/// A frame rate as GStreamer writes it (30000/1001), from a configured number of frames per second.
+struct Fraction: Equatable {
+    let numerator: Int
+    let denominator: Int
+
+    init(_ value: Double) {
+        var numerator = Int((value * 1000).rounded())
+        var denominator = 1000
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let divisor = max(1, gcd(numerator, denominator))
+        numerator /= divisor
+        denominator /= divisor
+        self.numerator = max(1, numerator)
+        self.denominator = denominator
     }
 }

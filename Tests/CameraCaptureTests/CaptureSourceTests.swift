@@ -18,6 +18,9 @@ final class CaptureSourceTests: XCTestCase {
         XCTAssertEqual(try CaptureSource(uri: "test://"), .test(pattern: "smpte", width: 640, height: 480, fps: 30))
         XCTAssertEqual(try CaptureSource(uri: "test://ball?width=320&height=240&fps=5"), .test(pattern: "ball", width: 320, height: 240, fps: 5))
         XCTAssertEqual(try CaptureSource(uri: "test://?pattern=snow"), .test(pattern: "snow", width: 640, height: 480, fps: 30))
+        XCTAssertEqual(try CaptureSource(uri: "test:"), .test(pattern: "smpte", width: 640, height: 480, fps: 30))
+        XCTAssertEqual(try CaptureSource(uri: "test:ball?fps=5"), .test(pattern: "ball", width: 640, height: 480, fps: 5))
+        XCTAssertEqual(try CaptureSource(uri: "rtsp://cam/x#transport=auto"), .rtsp(url: "rtsp://cam/x", transport: .auto, latencyMs: 200))
         XCTAssertTrue(try CaptureSource(uri: "rtsp://h/x").isLive)
         XCTAssertFalse(try CaptureSource(uri: "file:///x.mp4").isLive)
     }
@@ -35,7 +38,7 @@ final class CaptureSourceTests: XCTestCase {
         XCTAssertTrue(error("/dev/video0").contains("expected scheme://"))
         XCTAssertTrue(error("rtsp:///nohost").contains("needs a host"))
         XCTAssertEqual(error("rtsp://cam/x#transport=sctp"),
-                       "camera source option transport='sctp' for rtsp:// is invalid: expected tcp or udp")
+                       "camera source option transport='sctp' for rtsp:// is invalid: expected tcp or udp or auto")
         XCTAssertTrue(error("rtsp://cam/x#latency=-3").contains("latency='-3'"))
         XCTAssertEqual(error("file:///x.mp4?lop=1"), "camera source option 'lop' is not known for file://")
         XCTAssertTrue(error("file://clip.mp4").contains("absolute path"))
@@ -56,7 +59,7 @@ final class CaptureSourceTests: XCTestCase {
     /// elements exist and all properties are valid), without needing a camera to be present.
     func testEveryPipelineDescriptionBuildsInGStreamer() throws {
         let uris = [
-            "rtsp://127.0.0.1:1/x", "rtsp://127.0.0.1:1/x#transport=udp&latency=0",
+            "rtsp://127.0.0.1:1/x", "rtsp://127.0.0.1:1/x#transport=udp&latency=0", "rtsp://127.0.0.1:1/x#transport=auto",
             "v4l2:///dev/video9", "v4l2:///dev/video9?width=640&height=480&fps=15",
             "file:///nonexistent.mp4", "file:///nonexistent.mp4?loop=1",
             "image:///nonexistent.jpg", "image:///nonexistent.jpg?seconds=1&fps=3",
@@ -66,6 +69,7 @@ final class CaptureSourceTests: XCTestCase {
             CaptureSettings(),
             CaptureSettings(pixelFormat: .gray8, maxWidth: 640, maxFps: 5),
             CaptureSettings(maxFps: 2, pacing: .unpaced),
+            CaptureSettings(maxFps: 0.5),
         ]
         for uri in uris {
             for settings in settingsList {

@@ -61,6 +61,24 @@ final class FileCaptureTests: XCTestCase {
         }
     }
 
+    func testFractionalRateCapKeepsAtMostOneFramePerSlot() throws {
+        let recorder = FrameRecorder()
+        try withSession("file://\(clip.path)", settings: CaptureSettings(pixelFormat: .gray8, maxWidth: 160, maxFps: 2.5, pacing: .unpaced),
+                        recorder: recorder) { session in
+            XCTAssertTrue(waitUntil(timeout: 60) { session.state == .finished })
+            let counters = session.counters
+            XCTAssertEqual(counters.captured + counters.droppedByRateCap, 275)
+        }
+        // 9.14 s of PTS in 400 ms slots: 23 or 24 slots touched, depending on where the clock's
+        // slot boundaries fall; videorate (rounded up to 3 fps) keeps frames >= 333 ms apart.
+        let records = recorder.records
+        XCTAssertTrue((22...24).contains(records.count), "\(records.count) frames")
+        for (a, b) in zip(records, records.dropFirst()) {
+            XCTAssertGreaterThan(b.captureMonotonicNs - a.captureMonotonicNs, 333_000_000)
+            XCTAssertNotEqual(b.captureMonotonicNs / 400_000_000, a.captureMonotonicNs / 400_000_000)
+        }
+    }
+
     func testGrayFramesScaledDownToMaxWidth() throws {
         let recorder = FrameRecorder()
         let settings = CaptureSettings(pixelFormat: .gray8, maxWidth: 320, pacing: .unpaced)
