@@ -1,0 +1,167 @@
+import Foundation
+
+/// One `[[cameras]]` entry: a camera at a door, the locks it can see, and its motion trigger.
+public struct CameraSettings: Equatable, Sendable {
+    public enum PixelFormat: String, Sendable { case rgb, gray }
+    public enum RTSPTransport: String, Sendable { case tcp, udp, auto }
+
+    public var id: String
+    /// `rtsp://…`, `rtsps://…`, `file:///path.mp4`, `v4l2:///dev/video0`, `test:` (GStreamer test pattern).
+    public var source: String
+    /// Frames per second sent to the broker at most.
+    public var fps: Double
+    /// Frames wider than this are scaled down (aspect kept) in the capture process; 0 = never.
+    public var maxWidth: Int
+    public var pixelFormat: PixelFormat
+    public var rtspTransport: RTSPTransport
+    public var rtspLatencyMilliseconds: Int
+    /// Seconds without a frame after which the capture process rebuilds its pipeline.
+    public var watchdogSeconds: Double
+    /// Ids of the locks at this camera's door: only these can be opened by its frames.
+    public var locks: [String]
+    /// Full MQTT topic on which an NVR publishes this camera's motion, if any.
+    public var motionTopic: String?
+    /// Payloads meaning motion started / ended (whole payload, or the string at `motionJSONKey`).
+    public var motionPayloadOn: String
+    public var motionPayloadOff: String
+    /// When set, payloads are JSON objects and this key holds the state (true/false, or the on/off strings).
+    public var motionJSONKey: String?
+    /// Locks a face may open while the motion trigger is on (no lock touched). Empty: motion
+    /// only starts recognition for the locks that are touched.
+    public var motionLocks: [String]
+    /// Seconds after which a motion trigger whose "off" never came ends anyway.
+    public var motionMax: Double
+    /// Optional per-lock zones: a face counts for a lock only if its box centre is inside.
+    public var zones: [String: NormalizedRect]
+
+    public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "test"]
+
+    public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb,
+                rtspTransport: RTSPTransport = .tcp, rtspLatencyMilliseconds: Int = 200, watchdogSeconds: Double = 10,
+                locks: [String] = [], motionTopic: String? = nil, motionPayloadOn: String = "ON",
+                motionPayloadOff: String = "OFF", motionJSONKey: String? = nil, motionLocks: [String] = [],
+                motionMax: Double = 60, zones: [String: NormalizedRect] = [:]) {
+        self.id = id
+        self.source = source
+        self.fps = fps
+        self.maxWidth = maxWidth
+        self.pixelFormat = pixelFormat
+        self.rtspTransport = rtspTransport
+        self.rtspLatencyMilliseconds = rtspLatencyMilliseconds
+        self.watchdogSeconds = watchdogSeconds
+        self.locks = locks
+        self.motionTopic = motionTopic
+        self.motionPayloadOn = motionPayloadOn
+        self.motionPayloadOff = motionPayloadOff
+        self.motionJSONKey = motionJSONKey
+        self.motionLocks = motionLocks
+        self.motionMax = motionMax
+        self.zones = zones
+    }
+
+    /// The motion state a message on `motionTopic` announces: true (on), false (off), or nil
+    /// when the payload means neither (logged and ignored by the caller).
+    public func motionState(payload: [UInt8]) -> Bool? {
+        if let key = motionJSONKey {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+                  let value = object[key] else { return nil }
+            // JSON true/false only: a 1 or "1" is not a state (NSNumber hides the difference
+            // except in its class).
+            if let number = value as? NSNumber, type(of: number) == type(of: NSNumber(value: true)) { return number.boolValue }
+            if let string = value as? String { return state(of: string) }
+            return nil
+        }
+        guard let text = String(bytes: payload, encoding: .utf8) else { return nil }
+        return state(of: text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private func state(of text: String) -> Bool? {
+        if text == motionPayloadOn { return true }
+        if text == motionPayloadOff { return false }
+        return nil
+    }
+
+    init?(_ reader: TableReader) {
+        let defaults = CameraSettings(id: "", source: "")
+        let id = reader.required("id")
+        if let id, let problem = IdentifierRules.problem(id) { reader.problem("id", problem) }
+        let source = reader.required("source")
+        if let source {
+            let scheme = source.split(separator: ":", maxSplits: 1).first.map { String($0).lowercased() } ?? ""
+            if !source.contains(":") || !CameraSettings.sourceSchemes.contains(scheme) {
+                reader.problem("source", "must be a URI starting with one of \(CameraSettings.sourceSchemes.map { "\($0):" }.joined(separator: ", "))")
+            }
+        }
+        fps = reader.number("fps", default: defaults.fps, in: 0...120, exclusiveLower: true)
+        maxWidth = reader.int("max_width", default: defaults.maxWidth, in: 0...16384)
+        if maxWidth != 0 && maxWidth < 64 {
+            reader.problem("max_width", "must be 0 (no limit) or at least 64, not \(maxWidth)")
+            maxWidth = defaults.maxWidth
+        }
+        pixelFormat = PixelFormat(rawValue: reader.choice("pixel_format", ["rgb", "gray"], default: "rgb")) ?? .rgb
+        rtspTransport = RTSPTransport(rawValue: reader.choice("rtsp_transport", ["tcp", "udp", "auto"], default: "tcp")) ?? .tcp
+        rtspLatencyMilliseconds = reader.int("rtsp_latency_ms", default: defaults.rtspLatencyMilliseconds, in: 0...10000)
+        watchdogSeconds = reader.number("watchdog_seconds", default: defaults.watchdogSeconds, in: 0...3600, exclusiveLower: true)
+        locks = reader.stringArray("locks") ?? []
+        motionTopic = reader.string("motion_topic")
+        if let topic = motionTopic, let problem = TopicRules.problem(topic) {
+            reader.problem("motion_topic", problem)
+            motionTopic = nil
+        }
+        motionPayloadOn = reader.nonEmptyString("motion_payload_on") ?? defaults.motionPayloadOn
+        motionPayloadOff = reader.nonEmptyString("motion_payload_off") ?? defaults.motionPayloadOff
+        if motionPayloadOn == motionPayloadOff {
+            reader.problem("motion_payload_off", "must differ from motion_payload_on")
+        }
+        motionJSONKey = reader.nonEmptyString("motion_json_key")
+        motionLocks = reader.stringArray("motion_locks") ?? []
+        motionMax = reader.number("motion_max", default: defaults.motionMax, in: 0...86400, exclusiveLower: true)
+        if !reader.has("motion_topic") {
+            for key in ["motion_locks", "motion_payload_on", "motion_payload_off", "motion_json_key", "motion_max"] where reader.has(key) {
+                reader.problem(key, "has no effect without motion_topic")
+            }
+        }
+        zones = [:]
+        if let zoneTable = reader.subtable("zones") {
+            for lock in zoneTable.table.keys {
+                if let rect = NormalizedRect(zoneTable, key: lock) { zones[lock] = rect }
+            }
+            zoneTable.finish()
+        }
+        reader.finish()
+        guard let id, let source else { return nil }
+        self.id = id
+        self.source = source
+    }
+}
+
+/// A rectangle in normalized image coordinates (0…1, origin top left), written `[x0, y0, x1, y1]`.
+public struct NormalizedRect: Equatable, Sendable {
+    public var x0: Double, y0: Double, x1: Double, y1: Double
+
+    public init(x0: Double, y0: Double, x1: Double, y1: Double) {
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
+    }
+
+    /// Whether a point (e.g. a face box centre, normalized) lies inside; edges included.
+    public func contains(x: Double, y: Double) -> Bool { x >= x0 && x <= x1 && y >= y0 && y <= y1 }
+
+    init?(_ reader: TableReader, key: String) {
+        let message = "must be [x0, y0, x1, y1] with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1 (fractions of the image)"
+        guard let array = reader.raw(key)?.array, array.count == 4 else {
+            reader.problem(key, message)
+            return nil
+        }
+        let values = array.map { element in element.int.map(Double.init) ?? element.double }
+        guard values.allSatisfy({ $0 != nil }) else { reader.problem(key, message); return nil }
+        let v = values.map { $0! }
+        guard v.allSatisfy({ $0 >= 0 && $0 <= 1 }), v[0] < v[2], v[1] < v[3] else {
+            reader.problem(key, message)
+            return nil
+        }
+        self.init(x0: v[0], y0: v[1], x1: v[2], y1: v[3])
+    }
+}

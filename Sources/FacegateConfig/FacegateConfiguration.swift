@@ -1,0 +1,205 @@
+import Foundation
+import TOMLKit
+
+/// The one TOML file every facegate process reads; each takes its section.
+///
+/// Every section is optional and has defaults, except that cameras and locks must be described
+/// to be used. Durations are seconds as numbers (fractions allowed), so tests can compress time
+/// by scaling them. `deploy/facegate.example.toml` documents every key.
+public struct FacegateConfiguration: Equatable, Sendable {
+    public var runtime: RuntimeSettings
+    public var mqtt: MQTTSettings
+    public var cameras: [CameraSettings]
+    public var locks: [LockSettings]
+    public var recognizer: RecognizerSettings
+    public var decision: DecisionSettings
+
+    public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
+                cameras: [CameraSettings] = [], locks: [LockSettings] = [],
+                recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings()) {
+        self.runtime = runtime
+        self.mqtt = mqtt
+        self.cameras = cameras
+        self.locks = locks
+        self.recognizer = recognizer
+        self.decision = decision
+    }
+
+    public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
+    public func lock(id: String) -> LockSettings? { locks.first { $0.id == id } }
+
+    // MARK: Loading
+
+    /// Reads and validates the file at `path`. Relative paths inside it (sockets_dir, database,
+    /// models_dir, TLS files, password_file) are taken relative to the file's directory, and
+    /// `password_file` is read here. Throws a `ConfigError` listing every problem.
+    public static func load(path: String) throws -> FacegateConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, problems: [ConfigProblem(line: 0, message: "cannot read \(path): \(error.localizedDescription)")])
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(text: text, baseDirectory: base, file: path)
+    }
+
+    /// Validates `text` (no file access) and returns the configuration, or throws a `ConfigError`.
+    /// With a `baseDirectory`, relative paths are resolved against it and `password_file` is read.
+    public static func parse(text: String, baseDirectory: String? = nil, file: String? = nil) throws -> FacegateConfiguration {
+        let (configuration, problems, index) = read(text: text)
+        guard var configuration, problems.isEmpty else {
+            throw ConfigError(file: file, problems: problems.isEmpty ? [ConfigProblem(line: 0, message: "invalid configuration")] : problems)
+        }
+        if let baseDirectory {
+            configuration.resolvePaths(against: baseDirectory)
+            if let passwordFile = configuration.mqtt.passwordFile {
+                do {
+                    let secret = try String(contentsOfFile: passwordFile, encoding: .utf8)
+                    configuration.mqtt.password = String(secret.trimmingCharacters(in: .newlines))
+                } catch {
+                    let line = index.line(of: ["mqtt", "password_file"]) ?? 0
+                    throw ConfigError(file: file, problems: [ConfigProblem(
+                        line: line, message: "mqtt.password_file: cannot read \(passwordFile): \(error.localizedDescription)")])
+                }
+            }
+        }
+        return configuration
+    }
+
+    /// Every problem in `text`, sorted by line; empty when the configuration is valid.
+    /// For `facegate config check`. TOML syntax errors stop the parser, so at most one of those
+    /// is reported (with its column); all semantic problems are reported together.
+    public static func check(text: String) -> [ConfigProblem] {
+        read(text: text).problems
+    }
+
+    private static func read(text: String) -> (configuration: FacegateConfiguration?, problems: [ConfigProblem], index: KeyLineIndex) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let problem = ConfigProblem(line: error.source.begin.line, column: error.source.begin.column,
+                                        message: "TOML syntax: \(error.description)")
+            return (nil, [problem], KeyLineIndex(text: ""))
+        } catch {
+            return (nil, [ConfigProblem(line: 0, message: "TOML syntax: \(error)")], KeyLineIndex(text: ""))
+        }
+        let index = KeyLineIndex(text: text)
+        let problems = ProblemCollector(index: index)
+        let configuration = FacegateConfiguration(root: TableReader(table: root, path: [], problems: problems))
+        let sorted = problems.problems.enumerated()
+            .sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
+            .map(\.element)
+        return (configuration, sorted, index)
+    }
+
+    private init(root: TableReader) {
+        runtime = root.subtable("runtime").map(RuntimeSettings.init) ?? RuntimeSettings()
+        mqtt = root.subtable("mqtt").map(MQTTSettings.init) ?? MQTTSettings()
+        let lockEntries = FacegateConfiguration.readArray(root, "locks", LockSettings.init)
+        let cameraEntries = FacegateConfiguration.readArray(root, "cameras", CameraSettings.init)
+        locks = lockEntries.map(\.item)
+        cameras = cameraEntries.map(\.item)
+        recognizer = root.subtable("recognizer").map(RecognizerSettings.init) ?? RecognizerSettings()
+        decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
+        root.finish()
+        crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
+    }
+
+    /// `[[name]]` entries with their position in the file; an entry with a fatal problem (no id)
+    /// is left out after being reported.
+    private static func readArray<T>(_ root: TableReader, _ key: String, _ make: (TableReader) -> T?) -> [(position: Int, item: T)] {
+        guard let value = root.raw(key) else { return [] }
+        guard let array = value.array else {
+            root.problem(key, "must be an array of tables, written [[\(key)]]")
+            return []
+        }
+        var out: [(position: Int, item: T)] = []
+        for (offset, element) in array.enumerated() {
+            let path = [key, KeyLineIndex.element(offset)]
+            guard let table = element.table else {
+                root.problems.add(path, "must be a table, written [[\(key)]]")
+                continue
+            }
+            if let item = make(TableReader(table: table, path: path, problems: root.problems)) { out.append((offset, item)) }
+        }
+        return out
+    }
+
+    /// Rules that span sections: ids unique, every lock a camera names exists, ...
+    private func crossCheck(_ problems: ProblemCollector, lockPositions: [Int], cameraPositions: [Int]) {
+        var lockIds: Set<String> = []
+        var friendlyNames: [String: String] = [:]
+        for (offset, lock) in locks.enumerated() {
+            let path = ["locks", KeyLineIndex.element(lockPositions[offset])]
+            if !lockIds.insert(lock.id).inserted {
+                problems.add(path + ["id"], "duplicate lock id \"\(lock.id)\"")
+            }
+            if let other = friendlyNames[lock.friendlyName], other != lock.id {
+                problems.add(path + [lock.friendlyName == lock.id ? "id" : "friendly_name"],
+                             "friendly name \"\(lock.friendlyName)\" is already used by lock \"\(other)\"")
+            } else {
+                friendlyNames[lock.friendlyName] = lock.id
+            }
+        }
+        let known = locks.map(\.id)
+        let knownText = known.isEmpty ? "no [[locks]] are configured" : "known locks: \(known.joined(separator: ", "))"
+        var cameraIds: Set<String> = []
+        var motionTopics: [String: String] = [:]
+        for (offset, camera) in cameras.enumerated() {
+            let path = ["cameras", KeyLineIndex.element(cameraPositions[offset])]
+            if !cameraIds.insert(camera.id).inserted {
+                problems.add(path + ["id"], "duplicate camera id \"\(camera.id)\"")
+            }
+            var seen: Set<String> = []
+            for (index, lock) in camera.locks.enumerated() {
+                let elementPath = path + ["locks", KeyLineIndex.element(index)]
+                if !known.contains(lock) {
+                    problems.add(elementPath, "unknown lock \"\(lock)\" (\(knownText))")
+                } else if !seen.insert(lock).inserted {
+                    problems.add(elementPath, "lock \"\(lock)\" is listed twice")
+                }
+            }
+            for (index, lock) in camera.motionLocks.enumerated() where !camera.locks.contains(lock) {
+                let elementPath = path + ["motion_locks", KeyLineIndex.element(index)]
+                if known.contains(lock) {
+                    problems.add(elementPath, "lock \"\(lock)\" is not one of this camera's locks")
+                } else {
+                    problems.add(elementPath, "unknown lock \"\(lock)\" (\(knownText))")
+                }
+            }
+            for lock in camera.zones.keys.sorted() where !camera.locks.contains(lock) {
+                problems.add(path + ["zones", lock], known.contains(lock)
+                    ? "zone for lock \"\(lock)\", which is not one of this camera's locks"
+                    : "zone for unknown lock \"\(lock)\" (\(knownText))")
+            }
+            if let topic = camera.motionTopic {
+                if let other = motionTopics[topic] {
+                    problems.add(path + ["motion_topic"], "topic \"\(topic)\" is already camera \"\(other)\"'s motion topic")
+                } else {
+                    motionTopics[topic] = camera.id
+                }
+                if topic.hasPrefix(mqtt.baseTopic + "/") {
+                    let rest = String(topic.dropFirst(mqtt.baseTopic.count + 1))
+                    if let lock = locks.first(where: { $0.friendlyName == rest }) {
+                        problems.add(path + ["motion_topic"], "is lock \"\(lock.id)\"'s occupancy topic")
+                    }
+                }
+            }
+        }
+    }
+
+    private mutating func resolvePaths(against base: String) {
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+        }
+        runtime.socketsDirectory = resolve(runtime.socketsDirectory)
+        runtime.database = resolve(runtime.database)
+        recognizer.modelsDirectory = resolve(recognizer.modelsDirectory)
+        mqtt.passwordFile = mqtt.passwordFile.map(resolve)
+        mqtt.tlsCAFile = mqtt.tlsCAFile.map(resolve)
+        mqtt.tlsCertFile = mqtt.tlsCertFile.map(resolve)
+        mqtt.tlsKeyFile = mqtt.tlsKeyFile.map(resolve)
+    }
+}
