@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         // libmosquitto behind a small Swift type.
-        .target(name: "MQTTClient", dependencies: ["CMosquitto"]),
+        .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
         .executableTarget(name: "LockBroker", dependencies: [
             "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient",
         ]),
@@ -80,7 +80,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LockSimulator", dependencies: [
-            "MQTTClient", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MQTTClient", "ProcessSupport", "FacegateConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "Bench", dependencies: [
             "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig",

@@ -1,0 +1,163 @@
+import Foundation
+
+/// A real mosquitto (`/usr/sbin/mosquitto`) on 127.0.0.1 on a free port, configured by a
+/// generated file in its own temporary directory (no persistence). It can be stopped, killed
+/// and started again on the same port, to test reconnection.
+public final class MosquittoServer: @unchecked Sendable {
+    public static let executable = URL(fileURLWithPath: "/usr/sbin/mosquitto")
+
+    public let host = "127.0.0.1"
+    public let port: UInt16
+    public let directory: TemporaryDirectory
+    public let configURL: URL
+    /// user → password, when the server requires a login.
+    public let users: [String: String]
+    public private(set) var process: ChildProcess?
+    private var starts = 0
+
+    /// Writes the configuration and starts the server; returns once it accepts connections.
+    /// With `users`, anonymous clients are refused and a password file is generated with
+    /// `mosquitto_passwd`.
+    public init(users: [String: String] = [:], extraConfig: [String] = []) throws {
+        directory = TemporaryDirectory(prefix: "fgmq")
+        port = freeLoopbackPort()
+        self.users = users
+        configURL = directory.file("mosquitto.conf")
+        var lines = [
+            "listener \(port) 127.0.0.1",
+            "persistence false",
+            "log_dest stderr",
+            "log_type error", "log_type warning", "log_type notice", "log_type information",
+            "connection_messages true",
+        ]
+        if users.isEmpty {
+            lines.append("allow_anonymous true")
+        } else {
+            let passwordFile = directory.file("passwords")
+            FileManager.default.createFile(atPath: passwordFile.path, contents: nil,
+                                           attributes: [.posixPermissions: 0o600])
+            for (user, password) in users.sorted(by: { $0.key < $1.key }) {
+                try MosquittoServer.runTool("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])
+            }
+            lines += ["allow_anonymous false", "password_file \(passwordFile.path)"]
+        }
+        // Run as root, mosquitto drops to the "mosquitto" user, which cannot read our 0600
+        // password file in a 0700 temporary directory.
+        if getuid() == 0 { lines.append("user root") }
+        lines += extraConfig
+        try (lines.joined(separator: "\n") + "\n").write(to: configURL, atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    deinit { process?.terminate(grace: 5) }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Output of the current (latest) server process.
+    public var log: String { process?.log ?? "" }
+
+    /// Starts the server (again, on the same port) and waits until it accepts connections.
+    public func start(timeout: Double = 20) throws {
+        precondition(!isRunning, "mosquitto is already running")
+        starts += 1
+        let child = try ChildProcess(MosquittoServer.executable, ["-c", configURL.path],
+                                     logDirectory: directory.url, name: "mosquitto-\(starts)")
+        process = child
+        let up = waitUntil(timeout: timeout, interval: 0.02) {
+            !child.isRunning || MosquittoServer.acceptsConnections(port: port)
+        }
+        guard up, child.isRunning else {
+            child.terminate(grace: 1)
+            throw MosquittoServerError.didNotStart(port: port, log: child.log)
+        }
+    }
+
+    /// SIGTERM: a clean shutdown (clients see the connection closed).
+    public func stop() {
+        process?.terminate(grace: 10)
+    }
+
+    /// SIGKILL: the broker vanishes without a word.
+    public func kill() {
+        guard let process, process.isRunning else { return }
+        process.signal(SIGKILL)
+        process.waitForExit(timeout: 10)
+    }
+
+    /// Stops (SIGKILL when `kill`) and starts again on the same port.
+    public func restart(kill: Bool = false) throws {
+        if kill { self.kill() } else { stop() }
+        try start()
+    }
+
+    /// Arguments that point mosquitto_pub/mosquitto_sub at this server (with credentials).
+    public func clientArguments(username: String? = nil, password: String? = nil) -> [String] {
+        var arguments = ["-h", host, "-p", String(port)]
+        let login = username.map { ($0, password ?? users[$0] ?? "") } ?? users.sorted { $0.key < $1.key }.first.map { ($0.key, $0.value) }
+        if let (user, secret) = login { arguments += ["-u", user, "-P", secret] }
+        return arguments
+    }
+
+    /// Publishes one message with `mosquitto_pub` and waits until it was sent.
+    public func publish(topic: String, payload: [UInt8], retain: Bool = false, qos: Int = 1) throws {
+        let file = directory.file("payload-\(UUID().uuidString)")
+        try Data(payload).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var arguments = clientArguments() + ["-t", topic, "-q", String(qos)]
+        arguments += payload.isEmpty ? ["-n"] : ["-f", file.path]
+        if retain { arguments.append("-r") }
+        try MosquittoServer.runTool("/usr/bin/mosquitto_pub", arguments)
+    }
+
+    public func publish(topic: String, text: String, retain: Bool = false, qos: Int = 1) throws {
+        try publish(topic: topic, payload: Array(text.utf8), retain: retain, qos: qos)
+    }
+
+    static func acceptsConnections(port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return rc == 0
+    }
+
+    /// Runs a mosquitto command-line tool to completion; throws with its output if it fails.
+    static func runTool(_ path: String, _ arguments: [String], timeout: Double = 30) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let finished = waitUntil(timeout: timeout, interval: 0.01) { !process.isRunning }
+        if !finished { process.terminate() }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard finished, process.terminationStatus == 0 else {
+            throw MosquittoServerError.toolFailed(command: ([path] + arguments).joined(separator: " "),
+                                                  status: process.terminationStatus, output: text)
+        }
+    }
+}
+
+public enum MosquittoServerError: Error, CustomStringConvertible {
+    case didNotStart(port: UInt16, log: String)
+    case toolFailed(command: String, status: Int32, output: String)
+    case subscriberNotReady(log: String)
+
+    public var description: String {
+        switch self {
+        case let .didNotStart(port, log): "mosquitto did not start on 127.0.0.1:\(port):\n\(log)"
+        case let .toolFailed(command, status, output): "\(command) exited with \(status):\n\(output)"
+        case let .subscriberNotReady(log): "mosquitto_sub did not subscribe:\n\(log)"
+        }
+    }
+}
