@@ -154,7 +154,7 @@ public final class FaceEngine: @unchecked Sendable {
                            _ height: Int, _ stride: Int) throws -> fg_image {
         let limit = Int(Int32.max)
         guard (0...limit).contains(width), (0...limit).contains(height), (0...limit).contains(stride) else {
-            throw FaceEngineError.invalidImage("dimensions \(width)x\(height) stride \(stride) out of range")
+            throw FaceEngineError.invalidImage("image size \(width)x\(height) or stride \(stride) out of range")
         }
         return fg_image(pixels: pixels.baseAddress?.assumingMemoryBound(to: UInt8.self), length: pixels.count,
                         width: Int32(width), height: Int32(height), stride: Int32(stride), format: format.shimValue)
