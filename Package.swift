@@ -41,7 +41,7 @@ let package = Package(
         // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
         .target(name: "BrokerCore"),
         // SQLite (GRDB, WAL): members, descriptors, grants, audit.
-        .target(name: "GalleryStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "GalleryStore", dependencies: ["BrokerCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         // libmosquitto behind a small Swift type.

@@ -1,1 +1,0 @@
-// GalleryStoreTests: filled in by its issue.
