@@ -1,1 +1,2 @@
-print("not yet implemented")
+// facegate-locksim: simulated zigbee2mqtt keypad locks for tests and the demo.
+LockSimulatorCommand.main()

@@ -286,7 +286,11 @@ final class ConnectionCore: @unchecked Sendable {
             return connected
         }
         if wasConnected {
-            log.warning("disconnected", ["reason": reason])
+            if stopFlag.isStopped {
+                log.info("disconnected", ["reason": reason])
+            } else {
+                log.warning("disconnected", ["reason": reason])
+            }
             handler(.disconnected(reason: reason))
         } else if failedBeforeConnack {
             log.warning("connection failed, retrying", ["error": reason])
