@@ -47,7 +47,7 @@ struct LockSimulatorCommand: ParsableCommand {
     @Option(help: "zigbee2mqtt base topic (default zigbee2mqtt, or the config's).")
     var baseTopic: String?
 
-    @Option(help: "MQTT client id.")
+    @Option(help: "MQTT client id (default facegate-locksim-<pid>).")
     var clientID: String?
 
     @Option(name: .customLong("lock"), help: "A lock to simulate, by friendly name (or config id). Repeatable; default: every lock in --config.")
@@ -88,8 +88,9 @@ struct LockSimulatorCommand: ParsableCommand {
         SignalWatcher.ignoreSIGPIPE()
         let log = Log(component: "locksim")
         let settingsFile = try config.map { try FacegateConfiguration.load(path: $0) }
-        var mqtt = settingsFile?.mqtt ?? MQTTSettings(clientID: "facegate-locksim")
-        if settingsFile != nil { mqtt.clientID = "facegate-locksim" }
+        var mqtt = settingsFile?.mqtt ?? MQTTSettings()
+        // Never the broker's id from the config: two clients with one id knock each other off.
+        mqtt.clientID = "facegate-locksim-\(getpid())"
         if let host { mqtt.host = host }
         if let port { mqtt.port = port }
         if let username { mqtt.username = username }
