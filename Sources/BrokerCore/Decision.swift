@@ -20,6 +20,8 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     case stale
     /// No pending frame with that txn (never issued, previous run, answered, expired, evicted).
     case unknownTxn = "unknown_txn"
+    /// The recognizer answered the txn with an error instead of faces.
+    case recognizerError = "recognizer_error"
     /// Nothing was triggered at capture. Frames like that are never sent for recognition, so
     /// this only appears if that guard is broken; it denies all the same.
     case emptySnapshot = "empty_snapshot"
@@ -48,9 +50,10 @@ public struct Decision: Hashable, Sendable {
     public var camera: CameraID?
     /// The stored snapshot the decision was made against; nil when the txn was unknown.
     public var snapshot: CaptureSnapshot?
-    /// Position of the face in the result (0-based).
-    public var faceIndex: Int
-    public var region: FaceRegion
+    /// Position of the face in the result (0-based); nil for a decision about the whole frame
+    /// (`recognizerError`).
+    public var faceIndex: Int?
+    public var region: FaceRegion?
     /// The matched member (also for stale or unknown-txn results, to show who it was); nil for
     /// unknown and ambiguous faces.
     public var member: MemberRef?

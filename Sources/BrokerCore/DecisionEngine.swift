@@ -217,6 +217,19 @@ public struct DecisionEngine: Sendable {
         return tally(decisions)
     }
 
+    /// The recognizer could not process the frame of `txn` and said so. Consumes the txn and
+    /// returns the decision to audit (`recognizerError`, nothing unlocked), or nil when the txn
+    /// was not pending (nothing to audit: it was never ours, or already decided).
+    public mutating func recognizerFailed(txn: DetectingTxn, reason: String, now: MonotonicInstant) -> Decision? {
+        let now = advance(now)
+        counters.txnsExpired += txns.expire(now: now)
+        guard let pending = txns.take(txn) else { return nil }
+        let decision = Decision(kind: .recognizerError, txn: txn, camera: pending.snapshot.camera,
+                                snapshot: pending.snapshot, faceIndex: nil, region: nil, member: nil, distance: nil,
+                                unlockedLocks: [], verdicts: [], reason: "recognizer could not process the frame: \(reason)")
+        return tally([decision])[0]
+    }
+
     private struct ConfirmationKey: Hashable {
         var lock: LockID
         var member: MemberID

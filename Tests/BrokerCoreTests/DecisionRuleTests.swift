@@ -113,6 +113,23 @@ final class DecisionRuleTests: XCTestCase {
         XCTAssertEqual(e.counters.txnsDiscarded, 1)
     }
 
+    func testRecognizerErrorIsAuditedOnceAndConsumesTheTxn() throws {
+        var e = C.engine()
+        e.touch(C.dc006, 0)
+        let txn = try admit(&e, at: 1)
+        let d = try XCTUnwrap(e.recognizerFailed(txn: txn, reason: "image decode failed", now: at(1.2)))
+        XCTAssertEqual(d.kind, .recognizerError)
+        XCTAssertEqual(d.camera, C.camA)
+        XCTAssertEqual(d.snapshot?.lockSessions.map(\.lock), [C.dc006])
+        XCTAssertNil(d.faceIndex)
+        XCTAssertEqual(d.unlockedLocks, [])
+        XCTAssertEqual(d.reason, "recognizer could not process the frame: image decode failed")
+        XCTAssertNil(e.recognizerFailed(txn: txn, reason: "again", now: at(1.3)))
+        XCTAssertEqual(e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(1.4), gallery: C.gallery).map(\.kind),
+                       [.unknownTxn], "a late result after the error cannot unlock")
+        XCTAssertEqual(e.counters.decisions[.recognizerError], 1)
+    }
+
     func testTxnTableEvictsTheOldestBeyondCapacity() throws {
         var e = C.engine(C.configuration(txnCapacity: 3))
         e.touch(C.dc006, 0)

@@ -197,14 +197,15 @@ final class InvariantPropertyTests: XCTestCase {
                 let capture = frame.snapshot.captureTime
                 let camera = frame.snapshot.camera
                 let member = try XCTUnwrap(d.member)
-                XCTAssertEqual(frame.truth[d.faceIndex], member.id, "unlock for the wrong person")
+                let faceIndex = try XCTUnwrap(d.faceIndex, "an unlock is always about one face")
+                XCTAssertEqual(frame.truth[faceIndex], member.id, "unlock for the wrong person")
                 XCTAssertLessThanOrEqual(now.since(capture), maxAge)
                 for lock in d.unlockedLocks {
                     XCTAssertTrue(frame.snapshot.triggeredLocks.contains(lock), "\(lock) not in the stored snapshot")
                     XCTAssertTrue(grants[member.id]!.contains(lock), "\(member) has no grant for \(lock)")
                     XCTAssertTrue(config.cameras.first { $0.id == camera }!.locks.contains(lock))
                     if camera == camA && lock == "L2" {
-                        let c = frame.faces[d.faceIndex].region.normalizedCentre(in: ImageSize(width: 640, height: 480))!
+                        let c = frame.faces[faceIndex].region.normalizedCentre(in: ImageSize(width: 640, height: 480))!
                         XCTAssertTrue(zoneL2.contains(x: c.x, y: c.y), "face outside L2's zone")
                     }
                     // Independent truth: was the lock triggered at capture?
