@@ -180,17 +180,17 @@ struct detection {
 // more in place), detect, map back with rect_down. The detector's own argument is an
 // adjust_threshold, not an upsample count.
 template <typename Pixel, typename Image>
-std::vector<detection> run_hog(fg_engine &e, const Image &img) {
+std::vector<detection> run_hog(fg_engine &e, const Image &img, int upsample) {
     std::vector<rect_detection> found;
-    if (e.options.upsample == 0) {
+    if (upsample == 0) {
         e.hog(img, found, 0.0);
     } else {
         pyramid_down<2> pyr;
         array2d<Pixel> up;
         pyramid_up(img, up, pyr);
-        for (int i = 1; i < e.options.upsample; ++i) pyramid_up(up);
+        for (int i = 1; i < upsample; ++i) pyramid_up(up);
         e.hog(up, found, 0.0);
-        for (auto &d : found) d.rect = pyr.rect_down(d.rect, e.options.upsample);
+        for (auto &d : found) d.rect = pyr.rect_down(d.rect, upsample);
     }
     std::vector<detection> out;
     for (const auto &d : found) out.push_back({d.rect, d.detection_confidence});
@@ -199,46 +199,58 @@ std::vector<detection> run_hog(fg_engine &e, const Image &img) {
 
 // Python binding's cnn_face_detection_model_v1.__call__.
 template <typename Image>
-std::vector<detection> run_mmod(fg_engine &e, const Image &img) {
+std::vector<detection> run_mmod(fg_engine &e, const Image &img, int upsample) {
     matrix<rgb_pixel> m;
     assign_image(m, img);
     pyramid_down<2> pyr;
-    for (int i = 0; i < e.options.upsample; ++i) pyramid_up(m, pyr);
+    for (int i = 0; i < upsample; ++i) pyramid_up(m, pyr);
     std::vector<detection> out;
     for (const auto &d : e.mmod(m)) {
-        out.push_back({rectangle(pyr.rect_down(d.rect, e.options.upsample)), d.detection_confidence});
+        out.push_back({rectangle(pyr.rect_down(d.rect, upsample)), d.detection_confidence});
     }
     return out;
 }
 
 template <typename Pixel, typename Image>
-std::vector<detection> run_detector(fg_engine &e, const Image &img) {
-    return e.options.detector == FG_DETECTOR_MMOD ? run_mmod(e, img) : run_hog<Pixel>(e, img);
+std::vector<detection> run_detector(fg_engine &e, const Image &img, int upsample) {
+    return e.options.detector == FG_DETECTOR_MMOD ? run_mmod(e, img, upsample) : run_hog<Pixel>(e, img, upsample);
 }
 
-// Detects on a copy no wider than max_width: halvings with pyramid_down<2> (which low-pass
-// filters, so no aliasing) while the copy stays at least twice the target, then one
-// bilinear resize to the target. Boxes are mapped back through both steps.
+// Detection with the frame capped at max_width: the detector then sees the scene at
+// max_width * 2^upsample pixels across instead of width * 2^upsample (faces smaller than
+// 80 / 2^upsample px at max_width are given up for speed). That detection width is reached
+// with as few resamplings as possible: only as many pyramid_up doublings as still needed
+// (none when the frame is already at least that wide), a downscale to detection width /
+// 2^doublings before them (pyramid_down<2> halvings, which low-pass filter, while the copy
+// stays at least twice the goal, then one bilinear resize), and no resize at all when the
+// frame already has that width. Boxes are mapped back through every step.
 template <typename Pixel, typename Image>
-std::vector<detection> detect_downscaled(fg_engine &e, const Image &img, long max_width) {
+std::vector<detection> detect_capped(fg_engine &e, const Image &img, long max_width) {
+    const long width = num_columns(img);
+    const long detection_width = max_width << e.options.upsample;
+    int doublings = 0;
+    while ((width << doublings) < detection_width) ++doublings;
+    const long goal = detection_width >> doublings;  // <= width
+    if (goal >= width) return run_detector<Pixel>(e, img, doublings);
+
     pyramid_down<2> pyr;
     array2d<Pixel> halved, scratch;
     unsigned int halvings = 0;
-    if (num_columns(img) / 2 >= max_width) {
+    if (width / 2 >= goal) {
         pyr(img, halved);
         halvings = 1;
-        while (halved.nc() / 2 >= max_width) {
+        while (halved.nc() / 2 >= goal) {
             pyr(halved, scratch);
             swap(halved, scratch);
             ++halvings;
         }
     }
-    const long src_w = halvings ? halved.nc() : num_columns(img);
+    const long src_w = halvings ? halved.nc() : width;
     const long src_h = halvings ? halved.nr() : num_rows(img);
     array2d<Pixel> small;
-    if (src_w > max_width) {
-        const long h = std::max<long>(1, std::lround(double(src_h) * double(max_width) / double(src_w)));
-        small.set_size(h, max_width);
+    if (src_w > goal) {
+        const long h = std::max<long>(1, std::lround(double(src_h) * double(goal) / double(src_w)));
+        small.set_size(h, goal);
         if (halvings)
             resize_image(halved, small);
         else
@@ -249,7 +261,7 @@ std::vector<detection> detect_downscaled(fg_engine &e, const Image &img, long ma
     // resize_image maps corner pixel centres onto each other.
     const double sx = double(src_w - 1) / double(std::max<long>(small.nc() - 1, 1));
     const double sy = double(src_h - 1) / double(std::max<long>(small.nr() - 1, 1));
-    std::vector<detection> found = run_detector<Pixel>(e, small);
+    std::vector<detection> found = run_detector<Pixel>(e, small, doublings);
     for (auto &d : found) {
         drectangle r(d.rect.left() * sx, d.rect.top() * sy, d.rect.right() * sx, d.rect.bottom() * sy);
         if (halvings) r = pyr.rect_up(r, halvings);
@@ -287,8 +299,8 @@ int32_t detect_in(fg_engine &e, const fg_image &image, int32_t max_detect_width,
                   int32_t capacity) {
     const auto img = view_of<Pixel>(image);
     const std::vector<detection> found = (max_detect_width > 0 && image.width > max_detect_width)
-                                             ? detect_downscaled<Pixel>(e, img, max_detect_width)
-                                             : run_detector<Pixel>(e, img);
+                                             ? detect_capped<Pixel>(e, img, max_detect_width)
+                                             : run_detector<Pixel>(e, img, e.options.upsample);
     for (size_t i = 0; i < found.size() && i < size_t(capacity); ++i) {
         // Landmarks are fitted in the box trimmed to the image the way face_recognition's
         // _trim_css_to_bounds does it (right/bottom capped at width/height, one past the

@@ -20,8 +20,12 @@ public struct FaceEngineOptions: Sendable, Equatable {
     /// doubling finds faces of ~40 px (the 240p reference photo needs it). 0...3.
     public var upsample: Int
     public var landmarks: Landmarks
-    /// When set and a frame is wider, detection runs on a copy scaled down to this width
-    /// (boxes mapped back); landmarks and descriptors always use the full-resolution frame.
+    /// When set and a frame is wider, the detector sees it as if it were this wide (then
+    /// upsampled as `upsample` says); boxes are mapped back, landmarks and descriptors always
+    /// use the full-resolution frame. Costs faces smaller than about 80 / 2^upsample px at
+    /// that width (with upsample 1 and 640: ~40 px of a 640-wide frame, ~80 px of 1280).
+    /// The engine takes the cheapest route there: a 1280-wide frame with 640 and upsample 1
+    /// is detected as it is, without upsampling, instead of halved and doubled again.
     /// nil: detect at full resolution (what the reference data used).
     public var maxDetectWidth: Int?
     /// Independent engine instances, so this many frames can be analysed concurrently.

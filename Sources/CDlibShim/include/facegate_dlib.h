@@ -76,8 +76,9 @@ void fg_engine_destroy(fg_engine *engine);
 
 /*
  * Detects faces and fits landmarks. When max_detect_width > 0 and the image is wider, the
- * detector runs on a downscaled copy (boxes mapped back); landmarks are always fitted on
- * the full-resolution image. Writes at most capacity faces to faces (may be NULL when
+ * detector sees the image as if it were max_detect_width wide (then upsampled as the
+ * options say), reached with the fewest resamplings: boxes are mapped back, landmarks are
+ * always fitted on the full-resolution image. Writes at most capacity faces to faces (may be NULL when
  * capacity is 0); *out_count receives the number found, which may exceed capacity (call
  * again with a bigger array). Faces come largest detector score first.
  */
