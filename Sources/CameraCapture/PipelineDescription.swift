@@ -1,3 +1,5 @@
+import Foundation
+
 /// The GStreamer pipeline for one source and settings: a `gst_parse_launch` string plus the
 /// string properties (paths, URLs) that are set on named elements afterwards, so that no
 /// user-supplied text is ever spliced into the launch syntax.
@@ -118,6 +120,24 @@ struct PipelineDescription: Equatable {
             decodedCountElement = leakyQueue ? "fg_queue" : "fg_convert"
             admittedCountElement = decodedCountElement
         }
+    }
+}
+
+extension CaptureSession {
+    /// The pipeline a session builds for `source` and `settings`, as gst-launch-1.0 text with
+    /// every property inlined and quoted; `sink` replaces the appsink (e.g. "fakesink sync=false").
+    /// For benchmarks against gst-launch-1.0 and for reproducing a camera's pipeline by hand.
+    public static func gstLaunchText(source: CaptureSource, settings: CaptureSettings, sink: String? = nil) -> String {
+        let description = PipelineDescription(source: source, settings: settings)
+        var segments = description.launch.components(separatedBy: " ! ")
+        for property in description.stringProperties {
+            let escaped = property.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            if let index = segments.firstIndex(where: { $0.contains("name=\(property.element)") }) {
+                segments[index] += " \(property.name)=\"\(escaped)\""
+            }
+        }
+        if let sink, !segments.isEmpty { segments[segments.count - 1] = sink }
+        return segments.joined(separator: " ! ")
     }
 }
 

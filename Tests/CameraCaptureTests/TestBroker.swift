@@ -1,0 +1,114 @@
+import Foundation
+import ProcessSupport
+import TestSupport
+import WireProtocol
+
+/// The broker's capture socket, played by the test: a real WireProtocol server that records the
+/// hello, frames and heartbeats each capture process sends. `frameDelay` makes it a slow reader.
+final class TestBroker: @unchecked Sendable {
+    struct ReceivedFrame {
+        let sequence: UInt64
+        let captureMonotonicNs: UInt64
+        let receivedMonotonicNs: UInt64
+        let format: WireProtocol.PixelFormat
+        let width: UInt32
+        let height: UInt32
+        let pixelCount: Int
+        /// When the message was complete in our buffer minus its capture time.
+        var ageNs: Int64 { Int64(bitPattern: receivedMonotonicNs) - Int64(bitPattern: captureMonotonicNs) }
+    }
+
+    let path: String
+    private let server: MessageServer
+    private let store = Store()
+
+    private final class Store: @unchecked Sendable {
+        let lock = NSLock()
+        var hellos: [Hello] = []
+        var frames: [ReceivedFrame] = []
+        var heartbeats: [Heartbeat] = []
+
+        func record(_ hello: Hello) { lock.lock(); hellos.append(hello); lock.unlock() }
+
+        func record(_ message: Message) {
+            let now = MonotonicClock.nowNanoseconds()
+            lock.lock(); defer { lock.unlock() }
+            switch message {
+            case let .frame(frame):
+                frames.append(ReceivedFrame(sequence: frame.sequence, captureMonotonicNs: frame.captureMonotonicNs,
+                                            receivedMonotonicNs: now, format: frame.format, width: frame.width,
+                                            height: frame.height, pixelCount: frame.pixels.count))
+            case let .heartbeat(heartbeat):
+                heartbeats.append(heartbeat)
+            default:
+                break
+            }
+        }
+    }
+
+    init(path: String, frameDelay: Double = 0) throws {
+        self.path = path
+        let options = MessageServer.Options(path: path, localHello: Hello(role: .broker, name: "test-broker", pid: UInt32(getpid())),
+                                            acceptedRoles: [.capture])
+        let store = store
+        server = MessageServer(options: options, log: Log(component: "test-broker")) { connection in
+            if let hello = connection.peerHello { store.record(hello) }
+            while true {
+                let message = try connection.receive()
+                store.record(message)
+                if case .frame = message, frameDelay > 0 { Thread.sleep(forTimeInterval: frameDelay) }
+            }
+        }
+        try server.start()
+    }
+
+    deinit { server.stop() }
+
+    func stop() { server.stop() }
+
+    var hellos: [Hello] { store.lock.lock(); defer { store.lock.unlock() }; return store.hellos }
+    var frames: [ReceivedFrame] { store.lock.lock(); defer { store.lock.unlock() }; return store.frames }
+    var heartbeats: [Heartbeat] { store.lock.lock(); defer { store.lock.unlock() }; return store.heartbeats }
+
+    /// A counter from the newest heartbeat that has it.
+    func counter(_ name: String) -> UInt64? {
+        heartbeats.reversed().lazy.compactMap { $0.counters.first { $0.name == name }?.value }.first
+    }
+}
+
+/// `$NOTIFY_SOCKET` played by the test: collects the sd_notify datagrams a process sends.
+final class NotifySocket: @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+
+    init(path: String) {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        precondition(fd >= 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        precondition(bound == 0, "bind \(path): \(String(cString: strerror(errno)))")
+        var tv = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd); unlink(path) }
+
+    /// Everything received so far (reads what is waiting first).
+    var messages: [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            lock.lock(); received.append(String(decoding: buffer[0..<n], as: UTF8.self)); lock.unlock()
+        }
+        lock.lock(); defer { lock.unlock() }
+        return received
+    }
+}
