@@ -1,1 +1,20 @@
-print("not yet implemented")
+import FacegateConfig
+import Foundation
+import ProcessSupport
+
+// facegate-broker --config FILE
+SignalWatcher.ignoreSIGPIPE()
+let log = Log(component: "broker")
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count == 2, arguments[0] == "--config" else {
+    FileHandle.standardError.write(Data("usage: facegate-broker --config FILE\n".utf8))
+    exit(64)
+}
+do {
+    let config = try FacegateConfiguration.load(path: arguments[1])
+    let service = try BrokerService(config: config, log: log)
+    try service.run()
+} catch {
+    log.error("broker cannot run: \(error)")
+    exit(1)
+}

@@ -1,0 +1,406 @@
+import BrokerCore
+import FacegateConfig
+import Foundation
+import GalleryStore
+import MQTTClient
+import ProcessSupport
+import WireProtocol
+
+/// facegate-broker: the only process with state and the only one that decides.
+///
+/// Threads: one per socket peer (captures, recognizers, tap/admin clients), libmosquitto's
+/// network thread, and a housekeeping thread. All decision state lives in one
+/// `DecisionEngine` value behind `engineLock`; every event takes the lock, reads
+/// CLOCK_MONOTONIC, and feeds the engine. I/O that follows a decision (MQTT publish, audit
+/// row, sending a detect) happens after the lock is released.
+final class BrokerService: @unchecked Sendable {
+    let config: FacegateConfiguration
+    let log: Log
+    private let store: GalleryStore
+    private let tap: TapHub
+    private let pool: RecognizerPool
+    private var engine: DecisionEngine
+    private let engineLock = NSLock()
+    private var gallery = Gallery.empty
+    private var galleryToken: GalleryChangeToken?
+    private let locksByID: [String: LockSettings]
+    private let locksByTopic: [String: LockSettings]
+    private let camerasByMotionTopic: [String: CameraSettings]
+    private var mqtt: MQTTConnection!
+    private var captureServer: MessageServer!
+    private var recognizerServer: MessageServer!
+    private var control: ControlServer!
+    private let stopFlag = StopFlag()
+    private let notifier = SystemdNotifier()
+    private let statsLock = NSLock()
+    private var cameraStats: [String: CameraStats] = [:]
+    private var auditFailures = 0
+
+    struct CameraStats {
+        var connected = 0
+        var framesReceived: UInt64 = 0
+        var framesAdmitted: UInt64 = 0
+        var framesSkipped: UInt64 = 0
+        var lastHeartbeat: [String: UInt64] = [:]
+    }
+
+    init(config: FacegateConfiguration, log: Log) throws {
+        self.config = config
+        self.log = log
+        let bootPrefix = BootPrefix(UInt32.random(in: 1...UInt32.max))
+        engine = try DecisionEngine(configuration: EngineConfiguration(config), bootPrefix: bootPrefix)
+        store = try GalleryStore(path: config.runtime.database)
+        tap = TapHub(log: log)
+        pool = RecognizerPool(log: log, tap: tap)
+        locksByID = Dictionary(config.locks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        locksByTopic = Dictionary(config.locks.map { (config.mqtt.stateTopic(for: $0), $0) }, uniquingKeysWith: { a, _ in a })
+        camerasByMotionTopic = Dictionary(config.cameras.compactMap { c in c.motionTopic.map { ($0, c) } },
+                                          uniquingKeysWith: { a, _ in a })
+        log.info("broker starting", ["run": bootPrefix, "locks": config.locks.count, "cameras": config.cameras.count])
+    }
+
+    // MARK: Lifecycle
+
+    func run() throws {
+        try reloadGalleryIfChanged()
+        let dir = config.runtime.socketsDirectory
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        let hello = Hello(role: .broker, name: "facegate-broker", pid: UInt32(getpid()))
+
+        var captureOptions = MessageServer.Options(path: "\(dir)/capture.sock", localHello: hello, acceptedRoles: [.capture])
+        captureOptions.maxBodyLength = config.runtime.maxFrameBytes
+        captureServer = MessageServer(options: captureOptions, log: log) { [unowned self] in try serveCapture($0) }
+
+        var recognizerOptions = MessageServer.Options(path: "\(dir)/recognizer.sock", localHello: hello, acceptedRoles: [.recognizer])
+        recognizerOptions.maxBodyLength = 1 << 20 // results are small; frames never flow this way
+        recognizerServer = MessageServer(options: recognizerOptions, log: log) { [unowned self] in try serveRecognizer($0) }
+
+        control = ControlServer(path: "\(dir)/broker.ctl", localHello: hello, log: log, hub: tap) { [unowned self] in statusJSON() }
+
+        mqtt = try MQTTConnection(options: mqttOptions(), log: log.with(["component": "mqtt"])) { [unowned self] event in
+            handle(event)
+        }
+        for lock in config.locks { mqtt.subscribe(config.mqtt.stateTopic(for: lock)) }
+        for camera in config.cameras { if let topic = camera.motionTopic { mqtt.subscribe(topic) } }
+
+        try captureServer.start()
+        try recognizerServer.start()
+        try control.start()
+        mqtt.start()
+
+        let signals = SignalWatcher { [unowned self] signo in
+            log.info("stopping", ["signal": signo])
+            stopFlag.stop()
+        }
+        _ = signals
+        notifier.ready(status: "serving \(config.cameras.count) cameras, \(config.locks.count) locks")
+        log.info("broker ready", ["sockets": dir])
+        housekeepingLoop()
+
+        notifier.stopping()
+        captureServer.stop()
+        recognizerServer.stop()
+        control.stop()
+        mqtt.stop(timeout: 5)
+        log.info("broker stopped")
+    }
+
+    private func housekeepingLoop() {
+        var lastWatchdog = 0.0
+        let watchdogEvery = notifier.watchdogInterval ?? 0
+        while !stopFlag.wait(seconds: 0.25) {
+            let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+            engineLock.lock()
+            engine.housekeeping(now: now)
+            let maxAge = engine.configuration.maxDecisionAge
+            engineLock.unlock()
+            // Frames that waited too long for a recognizer could only be judged stale: drop them.
+            let stale = pool.dropWaiting { now.since(MonotonicInstant(nanoseconds: $0.frame.captureMonotonicNs)) > maxAge }
+            if !stale.isEmpty {
+                engineLock.lock(); stale.forEach { _ = engine.discardTxn(DetectingTxn($0)) }; engineLock.unlock()
+                log.info("dropped frames no recognizer took in time", ["count": stale.count])
+            }
+            do { try reloadGalleryIfChanged() } catch { log.error("gallery reload failed", ["error": "\(error)"]) }
+            if watchdogEvery > 0 {
+                let t = Double(now.nanoseconds) / 1e9
+                if t - lastWatchdog >= watchdogEvery { notifier.watchdog(); lastWatchdog = t }
+            }
+        }
+    }
+
+    private func mqttOptions() throws -> MQTTOptions {
+        let m = config.mqtt
+        var password = m.password
+        if let file = m.passwordFile {
+            password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // Clean session: a persistent session would replay what happened while we were away,
+        // and stale occupancy must never open a session.
+        return MQTTOptions(host: m.host, port: m.port, clientID: m.clientID, username: m.username, password: password,
+                           tlsCAFile: m.tlsCAFile, tlsCertFile: m.tlsCertFile, tlsKeyFile: m.tlsKeyFile,
+                           tlsInsecure: m.tlsInsecure, keepalive: m.keepalive, cleanSession: true,
+                           reconnectDelayMin: m.reconnectDelayMin, reconnectDelayMax: m.reconnectDelayMax,
+                           maxPayloadBytes: m.maxPayloadBytes)
+    }
+
+    // MARK: MQTT
+
+    private func handle(_ event: MQTTEvent) {
+        let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+        switch event {
+        case .connected:
+            log.info("mqtt connected", ["host": config.mqtt.host, "port": config.mqtt.port])
+        case .subscribed:
+            log.info("mqtt subscriptions active")
+        case let .connectFailed(reason):
+            log.warning("mqtt connect failed", ["reason": reason])
+        case let .disconnected(reason):
+            // Offs may be missed while we are away: forget every open session now. Frames already
+            // admitted keep the snapshots they were given.
+            engineLock.lock()
+            let closed = engine.closeAllTriggers(at: now)
+            engineLock.unlock()
+            log.warning("mqtt disconnected; trigger state cleared", ["reason": reason, "closed_sessions": closed.count])
+        case let .message(message):
+            handle(message, at: now)
+        }
+    }
+
+    private func handle(_ message: MQTTMessage, at now: MonotonicInstant) {
+        if let lock = locksByTopic[message.topic] {
+            let occupied: Bool?
+            do {
+                occupied = try OccupancyMessage.parse(message.payload)
+            } catch {
+                log.warning("ignoring lock message: \(error)", ["lock": lock.id, "topic": message.topic,
+                                                                 "bytes": message.payload.count])
+                return
+            }
+            guard let occupied else { return }
+            engineLock.lock()
+            let change = engine.occupancy(lock: LockID(lock.id), occupied: occupied, at: now, retained: message.retain)
+            engineLock.unlock()
+            log.info("occupancy \(occupied)", ["lock": lock.id, "retained": message.retain, "change": "\(change)"])
+        } else if let camera = camerasByMotionTopic[message.topic] {
+            guard let active = camera.motionState(payload: message.payload) else {
+                log.warning("ignoring motion message: payload means neither on nor off", ["camera": camera.id,
+                                                                                           "topic": message.topic])
+                return
+            }
+            engineLock.lock()
+            let change = engine.motion(camera: CameraID(camera.id), active: active, at: now, retained: message.retain)
+            engineLock.unlock()
+            log.info("motion \(active)", ["camera": camera.id, "retained": message.retain, "change": "\(change)"])
+        } else {
+            log.warning("ignoring message on unknown topic", ["topic": message.topic])
+        }
+    }
+
+    // MARK: Captures
+
+    private func serveCapture(_ connection: MessageConnection) throws {
+        guard let camera = connection.peerHello?.camera, config.camera(id: camera) != nil else {
+            throw WireError.peerRejected(reason: "camera '\(connection.peerHello?.camera ?? "")' is not configured")
+        }
+        let clog = log.with(["camera": camera])
+        updateStats(camera) { $0.connected += 1 }
+        defer { updateStats(camera) { $0.connected -= 1 } }
+        while true {
+            let message = try connection.receive()
+            tap.publish(.received, peer: connection.peerLabel, message)
+            switch message {
+            case let .frame(frame):
+                guard frame.camera == camera else {
+                    throw WireError.invalidField(field: "frame.camera", reason: "'\(frame.camera)' on the connection of '\(camera)'")
+                }
+                admit(frame, log: clog)
+            case let .heartbeat(h):
+                updateStats(camera) { $0.lastHeartbeat = Dictionary(h.counters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }) }
+            default:
+                throw WireError.invalidField(field: "kind", reason: "a capture may send frame or heartbeat, not \(message.kind)")
+            }
+        }
+    }
+
+    private func admit(_ frame: VideoFrame, log clog: Log) {
+        let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+        engineLock.lock()
+        let admission = engine.frameCaptured(camera: CameraID(frame.camera),
+                                             captureTime: MonotonicInstant(nanoseconds: frame.captureMonotonicNs),
+                                             imageSize: ImageSize(width: Int(frame.width), height: Int(frame.height)), now: now)
+        engineLock.unlock()
+        switch admission {
+        case let .skip(reason):
+            updateStats(frame.camera) { $0.framesReceived += 1; $0.framesSkipped += 1 }
+            if reason != .nothingTriggered { clog.info("frame not recognized", ["seq": frame.sequence, "reason": reason.rawValue]) }
+        case let .detect(txn, snapshot):
+            updateStats(frame.camera) { $0.framesReceived += 1; $0.framesAdmitted += 1 }
+            let wireSnapshot = Snapshot(captureMonotonicNs: frame.captureMonotonicNs, motion: snapshot.motion != nil,
+                                        sessions: snapshot.lockSessions.map { SnapshotSession(sessionID: $0.session.rawValue, lock: $0.lock.rawValue) })
+            clog.info("frame admitted", ["seq": frame.sequence, "txn": txn, "snapshot": snapshotText(snapshot)])
+            if let replaced = pool.enqueue(Detect(txn: txn.rawValue, snapshot: wireSnapshot, frame: frame)) {
+                engineLock.lock(); _ = engine.discardTxn(DetectingTxn(replaced)); engineLock.unlock()
+                clog.debug("waiting frame replaced by a newer one", ["txn": hexTxn(replaced)])
+            }
+        }
+    }
+
+    // MARK: Recognizers
+
+    private func serveRecognizer(_ connection: MessageConnection) throws {
+        pool.add(connection)
+        defer {
+            let lost = pool.remove(connection)
+            if !lost.isEmpty {
+                engineLock.lock(); lost.forEach { _ = engine.discardTxn(DetectingTxn($0)) }; engineLock.unlock()
+                log.warning("recognizer left with frames in flight; those frames decide nothing",
+                            ["peer": connection.peerLabel, "txns": lost.map(hexTxn).joined(separator: ",")])
+            }
+        }
+        while true {
+            let message = try connection.receive()
+            tap.publish(.received, peer: connection.peerLabel, message)
+            switch message {
+            case let .credit(credit):
+                pool.addCredit(connection, credit.count)
+            case let .result(result):
+                guard let sent = pool.complete(result.txn, from: connection) else {
+                    log.warning("result for a txn this recognizer was not given; deciding it as unknown",
+                                ["peer": connection.peerLabel, "txn": hexTxn(result.txn)])
+                    decide(result, trusted: false, captureWallNs: nil)
+                    continue
+                }
+                decide(result, trusted: true, captureWallNs: sent.captureWallNs)
+            case let .error(error) where error.txn != 0:
+                let sent = pool.complete(error.txn, from: connection)
+                let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+                engineLock.lock()
+                let decision = sent == nil ? nil
+                    : engine.recognizerFailed(txn: DetectingTxn(error.txn), reason: "\(error.code): \(error.text)", now: now)
+                engineLock.unlock()
+                log.warning("recognizer could not process frame", ["camera": sent?.camera ?? "?", "txn": hexTxn(error.txn),
+                                                                     "code": error.code, "error": error.text])
+                if let decision {
+                    appendAudit(AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(),
+                                           captureWallNs: sent?.captureWallNs))
+                }
+            case .heartbeat:
+                break
+            default:
+                throw WireError.invalidField(field: "kind", reason: "a recognizer may send credit, result, error or heartbeat, not \(message.kind)")
+            }
+        }
+    }
+
+    private func decide(_ result: RecognitionResult, trusted: Bool, captureWallNs: Int64?) {
+        let faces = result.faces.compactMap { face -> DetectedFace? in
+            guard let descriptor = try? FaceDescriptor(face.descriptor) else { return nil }
+            return DetectedFace(region: FaceRegion(left: Double(face.box.left), top: Double(face.box.top),
+                                                   right: Double(face.box.right), bottom: Double(face.box.bottom)),
+                                descriptor: descriptor)
+        }
+        let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+        engineLock.lock()
+        // A result from a recognizer that was not given the txn is judged against no pending
+        // frame at all (discarding is not ours to do: the real owner may still answer).
+        let txn = trusted ? DetectingTxn(result.txn) : DetectingTxn(0)
+        let decisions = engine.resultArrived(txn: txn, faces: faces, now: now, gallery: gallery)
+        engineLock.unlock()
+        let rlog = log.with(["camera": result.camera, "txn": hexTxn(result.txn)])
+        if decisions.isEmpty { rlog.info("no face in frame", ["seq": result.sequence]) }
+        for decision in decisions {
+            var sent: [String] = [], failed: [String] = []
+            for lock in decision.unlockedLocks {
+                guard let settings = locksByID[lock.rawValue] else { continue }
+                if mqtt.publishUnlock(topic: config.mqtt.setTopic(for: settings), payload: settings.unlockPayload) {
+                    sent.append(lock.rawValue)
+                } else {
+                    failed.append(lock.rawValue)
+                }
+            }
+            if decision.isUnlock {
+                rlog.info("UNLOCK", ["member": decision.member?.name ?? "", "locks": sent.joined(separator: ","),
+                                     "reason": decision.reason])
+            } else {
+                rlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
+            }
+            if !failed.isEmpty {
+                rlog.error("unlock not sent: MQTT not connected", ["locks": failed.joined(separator: ",")])
+            }
+            appendAudit(AuditRows.decision(decision, result: result, captureWallNs: captureWallNs, sent: sent, failed: failed))
+        }
+    }
+
+    // MARK: Store
+
+    private func reloadGalleryIfChanged() throws {
+        let token = try store.changeToken()
+        engineLock.lock(); let current = galleryToken; engineLock.unlock()
+        guard token != current else { return }
+        let fresh = try store.loadGallery()
+        engineLock.lock(); gallery = fresh.gallery; galleryToken = fresh.token; engineLock.unlock()
+        log.info("gallery loaded", ["members": fresh.gallery.members.count, "descriptors": fresh.gallery.descriptorCount,
+                                    "generation": fresh.token])
+    }
+
+    private func appendAudit(_ entry: AuditEntry) {
+        do {
+            try store.appendAudit(entry)
+        } catch {
+            statsLock.lock(); auditFailures += 1; statsLock.unlock()
+            log.error("audit write failed", ["error": "\(error)", "txn": entry.txn])
+        }
+    }
+
+    // MARK: Status
+
+    private func updateStats(_ camera: String, _ body: (inout CameraStats) -> Void) {
+        statsLock.lock(); body(&cameraStats[camera, default: CameraStats()]); statsLock.unlock()
+    }
+
+    func statusJSON() -> String {
+        let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+        engineLock.lock()
+        let open = engine.openTriggers(now: now)
+        let counters = engine.counters
+        let pending = engine.pendingTxnCount
+        let run = engine.bootPrefix
+        let members = gallery.members.count
+        engineLock.unlock()
+        statsLock.lock(); let stats = cameraStats; let auditFailures = self.auditFailures; statsLock.unlock()
+        let cameras: [[String: Any]] = config.cameras.map { c in
+            let s = stats[c.id] ?? CameraStats()
+            return ["id": c.id, "connected": s.connected > 0, "frames_received": s.framesReceived,
+                    "frames_admitted": s.framesAdmitted, "frames_skipped": s.framesSkipped, "capture": s.lastHeartbeat]
+        }
+        let sessions: [[String: Any]] = open.map { t in
+            ["trigger": t.source.description, "session": t.session.description,
+             "open_for_s": Double(now.since(t.since).nanoseconds) / 1e9,
+             "closes_in_s": t.deadline > now ? Double(t.deadline.since(now).nanoseconds) / 1e9 : 0,
+             "unlocked": t.unlockedLocks.map(\.rawValue)]
+        }
+        var decisions: [String: Int] = [:]
+        for (kind, n) in counters.decisions { decisions[kind.rawValue] = n }
+        var skipped: [String: Int] = [:]
+        for (reason, n) in counters.framesSkipped { skipped[reason.rawValue] = n }
+        let object: [String: Any] = [
+            "process": "facegate-broker", "pid": getpid(), "run": run.description,
+            "mqtt": ["connected": mqtt?.isConnected ?? false, "host": config.mqtt.host, "port": config.mqtt.port],
+            "cameras": cameras, "open_sessions": sessions, "recognizers": pool.status,
+            "pending_txns": pending, "waiting_frames": pool.waitingCount, "frames_dropped": pool.dropped,
+            "gallery_members": members, "audit_failures": auditFailures,
+            "counters": ["occupancy_events": counters.occupancyEvents, "motion_events": counters.motionEvents,
+                         "retained_ignored": counters.retainedIgnored, "sessions_opened": counters.sessionsOpened,
+                         "frames_admitted": counters.framesAdmitted, "frames_skipped": skipped,
+                         "results": counters.results, "decisions": decisions, "unlocks": counters.unlocks,
+                         "txns_expired": counters.txnsExpired, "txns_discarded": counters.txnsDiscarded],
+        ]
+        return MessageSummary.jsonLine(object)
+    }
+
+    private func snapshotText(_ s: CaptureSnapshot) -> String {
+        let locks = s.lockSessions.map { "\($0.lock)#\($0.session)" }
+        return "{" + (locks + (s.motion.map { ["motion#\($0.session)"] } ?? [])).joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,24 @@
+import BrokerCore
+import FacegateConfig
+
+/// The TOML configuration, in the decision core's terms.
+extension EngineConfiguration {
+    init(_ config: FacegateConfiguration) throws {
+        let locks = config.locks.map { Lock(id: LockID($0.id), occupancyMax: .seconds($0.occupancyMax)) }
+        var cameras: [Camera] = []
+        for camera in config.cameras {
+            var zones: [LockID: BrokerCore.NormalizedRect] = [:]
+            for (lock, rect) in camera.zones {
+                zones[LockID(lock)] = try BrokerCore.NormalizedRect(minX: rect.x0, minY: rect.y0, maxX: rect.x1, maxY: rect.y1)
+            }
+            let motion = camera.motionTopic.map { _ in
+                Motion(locks: camera.motionLocks.map { LockID($0) }, motionMax: .seconds(camera.motionMax))
+            }
+            cameras.append(Camera(id: CameraID(camera.id), locks: camera.locks.map { LockID($0) }, motion: motion, zones: zones))
+        }
+        let d = config.decision
+        self.init(locks: locks, cameras: cameras,
+                  matching: Matching(threshold: d.matchThreshold, margin: d.matchMargin, confirmFrames: d.confirmFrames),
+                  maxDecisionAge: .seconds(d.maxDecisionAge), txnCapacity: d.txnCapacity, txnTTL: .seconds(d.txnTTL))
+    }
+}
