@@ -1,11 +1,15 @@
 import FaceEngine
 import Foundation
 
-/// Face engine figures, in-process: per-frame milliseconds for detection, descriptors and
-/// both, on the 240p...1080p photos, for the reference settings and for the speed options
-/// (downscaled detection, several instances), side by side in one run.
+/// Face engine figures: per-frame milliseconds for detection, descriptors and both on the
+/// 240p...1080p photos, for the reference settings and for the speed options, side by side
+/// in one run, and against dlib's Python binding (face_recognition 1.3.0) when a venv with it
+/// can be made.
 ///
 /// Entry point: `EngineBench.run(facesDirectory:modelsDirectory:repetitions:)`.
+///
+/// The machine is shared and noisy, so configurations are measured interleaved (each
+/// repetition runs every configuration once, in turn) and medians are printed.
 enum EngineBench {
     static let framePhotos = ["obama-240p.jpg", "obama-480p.jpg", "obama-720p.jpg", "obama-1080p.jpg"]
 
@@ -16,38 +20,79 @@ enum EngineBench {
         var faces: [DescribedFace]
     }
 
-    static func run(facesDirectory: String, modelsDirectory: String, repetitions: Int = 5) throws {
-        let photos = try framePhotos.map { ($0, try Image(contentsOfFile: facesDirectory + "/" + $0)) }
-        let reference = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory))
-        print("== engine in-process: \(FaceEngine.buildInfo)")
-        print("   settings: HOG upsample 1, 5-point landmarks, 1 instance (face_recognition's defaults);"
-              + " median of \(repetitions) runs after one warm-up; JPEG decoding not included")
+    struct Configuration {
+        var label: String
+        var engine: FaceEngine
+    }
 
-        var full: [String: FrameTiming] = [:]
-        printHeader()
+    static func run(facesDirectory: String, modelsDirectory: String, repetitions: Int = 7,
+                    pythonVenv: String? = nil) throws {
+        let photos = try framePhotos.map { ($0, try Image(contentsOfFile: facesDirectory + "/" + $0)) }
+        let referenceFaces = referenceFaceCounts(facesDirectory: facesDirectory)
+        let configurations = [
+            Configuration(label: "full", engine: try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory))),
+            Configuration(label: "cap960", engine: try FaceEngine(options: FaceEngineOptions(
+                modelsDirectory: modelsDirectory, maxDetectWidth: 960))),
+            Configuration(label: "cap640", engine: try FaceEngine(options: FaceEngineOptions(
+                modelsDirectory: modelsDirectory, maxDetectWidth: 640))),
+        ]
+        print("== face engine in-process: \(FaceEngine.buildInfo)")
+        print("   HOG upsample 1, 5-point landmarks, 1 instance; median of \(repetitions) interleaved runs"
+              + " after a warm-up; JPEG decoding not included")
+
+        var results: [String: [String: FrameTiming]] = [:]
         for (name, image) in photos {
-            let t = try measure(reference, image, repetitions)
-            full[name] = t
-            printRow(name, image, t)
+            results[name] = try measureInterleaved(configurations, image, repetitions)
         }
+
+        print("\n-- full resolution (face_recognition's settings; matches reference.json)")
+        printHeader()
+        for (name, image) in photos { printRow(name, image, results[name]!["full"]!, referenceFaces[name]) }
         print("   BLAS in use: \(loadedLibraries(matching: ["blas", "lapack"]).joined(separator: ", "))")
 
-        for width in [960, 640] {
-            let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory, maxDetectWidth: width))
-            print("\n== detection on a copy at most \(width) px wide (landmarks + descriptors at full resolution)")
+        for (label, width) in [("cap960", 960), ("cap640", 640)] {
+            print("\n-- maxDetectWidth \(width): detector sees at most \(width) px across (x2 upsampled);"
+                  + " landmarks + descriptors at full resolution")
             print(pad("photo", 18) + pad("faces", 7, right: true) + pad("detect ms", 11, right: true)
-                  + pad("total ms", 10, right: true) + pad("speed-up", 10, right: true)
-                  + pad("box dev px", 12, right: true) + pad("descr dist", 12, right: true))
-            for (name, image) in photos {
-                let t = try measure(engine, image, repetitions)
-                let f = full[name]!
+                  + pad("descr ms", 10, right: true) + pad("total ms", 10, right: true)
+                  + pad("vs full", 9, right: true) + pad("box dev px", 12, right: true)
+                  + pad("descr dist", 12, right: true))
+            for (name, _) in photos {
+                let t = results[name]![label]!
+                let f = results[name]!["full"]!
                 let (boxDeviation, distance) = compare(t.faces, f.faces)
-                print(pad(name, 18) + pad("\(t.faces.count)/\(f.faces.count)", 7, right: true)
-                      + pad(ms(t.detectMs), 11, right: true) + pad(ms(t.totalMs), 10, right: true)
-                      + pad(String(format: "%.2fx", f.totalMs / t.totalMs), 10, right: true)
+                print(pad(name, 18) + pad("\(t.faces.count)/\(referenceFaces[name].map(String.init) ?? "?")", 7, right: true)
+                      + pad(ms(t.detectMs), 11, right: true) + pad(ms(t.descriptorsMs), 10, right: true)
+                      + pad(ms(t.totalMs), 10, right: true)
+                      + pad(String(format: "%.2fx", f.totalMs / t.totalMs), 9, right: true)
                       + pad(boxDeviation.map(String.init) ?? "-", 12, right: true)
                       + pad(distance.map { String(format: "%.4f", $0) } ?? "-", 12, right: true))
             }
+        }
+        print("   faces: found / in reference.json. box dev, descr dist: against full resolution"
+              + " (same person is < 0.6 apart, typically 0.3-0.4)")
+
+        let venv = pythonVenv ?? URL(fileURLWithPath: modelsDirectory).deletingLastPathComponent()
+            .appendingPathComponent("pybench").path
+        print("\n-- dlib's Python binding: face_recognition 1.3.0 defaults (HOG upsample 1, 'small' 5-point model)")
+        switch PythonComparison.measure(venv: venv, modelsDirectory: modelsDirectory, facesDirectory: facesDirectory,
+                                        photos: framePhotos, repetitions: repetitions) {
+        case .failure(let reason):
+            print("   skipped: \(reason)")
+        case .success(let python):
+            print("   \(python.version)")
+            print(pad("photo", 18) + pad("faces", 7, right: true) + pad("python ms", 11, right: true)
+                  + pad("full ms", 9, right: true) + pad("cap640 ms", 11, right: true)
+                  + pad("full vs py", 12, right: true) + pad("cap640 vs py", 14, right: true))
+            for (name, _) in photos {
+                guard let p = python.frames[name] else { continue }
+                let full = results[name]!["full"]!, capped = results[name]!["cap640"]!
+                print(pad(name, 18) + pad("\(p.faces)", 7, right: true) + pad(ms(p.totalMs), 11, right: true)
+                      + pad(ms(full.totalMs), 9, right: true) + pad(ms(capped.totalMs), 11, right: true)
+                      + pad(String(format: "%.2fx", p.totalMs / full.totalMs), 12, right: true)
+                      + pad(String(format: "%.2fx", p.totalMs / capped.totalMs), 14, right: true))
+            }
+            print("   ratios are frames/s ours / frames/s Python (python ms / our ms), one frame at a time")
         }
 
         try throughput(modelsDirectory: modelsDirectory, image: photos[2].1, name: photos[2].0, repetitions: repetitions)
@@ -55,13 +100,15 @@ enum EngineBench {
 
     /// Frames per second with N instances fed by N threads, against one instance.
     static func throughput(modelsDirectory: String, image: Image, name: String, repetitions: Int) throws {
-        print("\n== instances (FaceEngineOptions.threads) on \(name), frames/s with as many callers as instances")
+        print("\n-- instances (FaceEngineOptions.threads) on \(name), frames/s with as many callers as instances,"
+              + " maxDetectWidth 640")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var base = 0.0
         for threads in [1, 2] {
-            let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory, threads: threads))
+            let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory, maxDetectWidth: 640,
+                                                                   threads: threads))
             _ = try engine.analyze(image: image)
-            let framesEach = max(2, repetitions)
+            let framesEach = max(4, repetitions)
             let start = DispatchTime.now().uptimeNanoseconds
             let failures = ErrorBox()
             DispatchQueue.concurrentPerform(iterations: threads) { _ in
@@ -74,34 +121,43 @@ enum EngineBench {
             let fps = Double(threads * framesEach) / seconds
             if threads == 1 { base = fps }
             print("   \(threads) instance(s): \(String(format: "%.2f", fps)) frames/s"
-                  + (threads > 1 ? String(format: " (%.2fx of one, %d cores)", fps / base, cores) : ""))
+                  + (threads > 1 ? String(format: " (%.2fx of one; %d cores, shared with whatever else runs)", fps / base, cores) : ""))
         }
     }
 
-    static func measure(_ engine: FaceEngine, _ image: Image, _ repetitions: Int) throws -> FrameTiming {
-        _ = try engine.analyze(image: image)
-        var detect: [Double] = []
-        var describe: [Double] = []
-        var faces: [DescribedFace] = []
+    static func measureInterleaved(_ configurations: [Configuration], _ image: Image,
+                                   _ repetitions: Int) throws -> [String: FrameTiming] {
+        for c in configurations { _ = try c.engine.analyze(image: image) }
+        var detect: [String: [Double]] = [:]
+        var describe: [String: [Double]] = [:]
+        var faces: [String: [DescribedFace]] = [:]
         for _ in 0..<max(1, repetitions) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let found = try engine.detect(image: image)
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            let descriptors = try engine.descriptors(for: found, in: image)
-            let t2 = DispatchTime.now().uptimeNanoseconds
-            detect.append(Double(t1 - t0) / 1e6)
-            describe.append(Double(t2 - t1) / 1e6)
-            faces = zip(found, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
+            for c in configurations {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let found = try c.engine.detect(image: image)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let descriptors = try c.engine.descriptors(for: found, in: image)
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                detect[c.label, default: []].append(Double(t1 - t0) / 1e6)
+                describe[c.label, default: []].append(Double(t2 - t1) / 1e6)
+                faces[c.label] = zip(found, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
+            }
         }
-        return FrameTiming(detectMs: median(detect), descriptorsMs: median(describe), faces: faces)
+        var out: [String: FrameTiming] = [:]
+        for c in configurations {
+            out[c.label] = FrameTiming(detectMs: median(detect[c.label]!), descriptorsMs: median(describe[c.label]!),
+                                       faces: faces[c.label]!)
+        }
+        return out
     }
 
-    /// Largest box-edge deviation and descriptor distance between faces paired in order.
+    /// Largest box-edge deviation and descriptor distance, each face paired with the nearest.
     static func compare(_ a: [DescribedFace], _ b: [DescribedFace]) -> (Int?, Double?) {
         guard !a.isEmpty, a.count == b.count else { return (nil, nil) }
         var box = 0
         var distance = 0.0
-        for (x, y) in zip(a, b) {
+        for x in a {
+            let y = b.min { centreDistance($0.face.box, x.face.box) < centreDistance($1.face.box, x.face.box) }!
             box = max(box, abs(x.face.box.left - y.face.box.left), abs(x.face.box.top - y.face.box.top),
                       abs(x.face.box.right - y.face.box.right), abs(x.face.box.bottom - y.face.box.bottom))
             distance = max(distance, x.descriptor.distance(to: y.descriptor))
@@ -109,27 +165,46 @@ enum EngineBench {
         return (box, distance)
     }
 
+    static func centreDistance(_ a: DetectedFace.Box, _ b: DetectedFace.Box) -> Int {
+        abs(a.left + a.right - b.left - b.right) + abs(a.top + a.bottom - b.top - b.bottom)
+    }
+
+    static func referenceFaceCounts(facesDirectory: String) -> [String: Int] {
+        struct Reference: Decodable {
+            struct Photo: Decodable {
+                let file: String
+                let faces: [Face]
+            }
+            struct Face: Decodable {}
+            let images: [Photo]
+        }
+        guard let data = FileManager.default.contents(atPath: facesDirectory + "/reference.json"),
+              let reference = try? JSONDecoder().decode(Reference.self, from: data) else { return [:] }
+        return Dictionary(reference.images.map { ($0.file, $0.faces.count) }, uniquingKeysWith: { a, _ in a })
+    }
+
     static func printHeader() {
-        print(pad("photo", 18) + pad("size", 11) + pad("faces", 6, right: true) + pad("detect ms", 11, right: true)
+        print(pad("photo", 18) + pad("size", 11) + pad("faces", 7, right: true) + pad("detect ms", 11, right: true)
               + pad("descr ms", 10, right: true) + pad("total ms", 10, right: true) + pad("frames/s", 10, right: true))
     }
 
-    static func printRow(_ name: String, _ image: Image, _ t: FrameTiming) {
-        print(pad(name, 18) + pad("\(image.width)x\(image.height)", 11) + pad("\(t.faces.count)", 6, right: true)
+    static func printRow(_ name: String, _ image: Image, _ t: FrameTiming, _ reference: Int?) {
+        print(pad(name, 18) + pad("\(image.width)x\(image.height)", 11)
+              + pad("\(t.faces.count)/\(reference.map(String.init) ?? "?")", 7, right: true)
               + pad(ms(t.detectMs), 11, right: true) + pad(ms(t.descriptorsMs), 10, right: true)
               + pad(ms(t.totalMs), 10, right: true) + pad(String(format: "%.2f", 1000 / t.totalMs), 10, right: true))
     }
 
-    /// Shared objects of this process whose path contains one of `words` (which BLAS the
-    /// dynamic linker actually chose, after Debian's alternatives).
+    /// Shared objects mapped into this process whose path contains one of `words`: which
+    /// BLAS the dynamic linker actually chose after Debian's alternatives.
     static func loadedLibraries(matching words: [String]) -> [String] {
         guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
         var seen: [String] = []
         for line in maps.split(separator: "\n") {
             guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init),
-                  path.hasPrefix("/"), words.contains(where: { path.lowercased().contains($0) }) else { continue }
-            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { path + " -> " + $0 } ?? path
-            if !seen.contains(resolved) { seen.append(resolved) }
+                  path.hasPrefix("/"), words.contains(where: { path.lowercased().contains($0) }),
+                  !seen.contains(path) else { continue }
+            seen.append(path)
         }
         return seen
     }
@@ -152,4 +227,123 @@ enum EngineBench {
         private(set) var error: Error?
         func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
     }
+}
+
+/// The same frames through dlib's Python binding, as face_recognition's README uses it:
+/// `face_locations(img)` then `face_encodings(img, locations)`, in a venv made on first use
+/// (`pip install dlib-bin numpy Pillow` + `face_recognition==1.3.0 --no-deps`, because its
+/// declared `dlib` dependency would compile dlib from source). Never part of `make test`.
+enum PythonComparison {
+    struct Frame {
+        var faces: Int
+        var detectMs: Double
+        var descriptorsMs: Double
+        var totalMs: Double { detectMs + descriptorsMs }
+    }
+
+    struct Figures {
+        var version: String
+        var frames: [String: Frame]
+    }
+
+    static func measure(venv: String, modelsDirectory: String, facesDirectory: String, photos: [String],
+                        repetitions: Int) -> Result<Figures, BenchFailure> {
+        let python = venv + "/bin/python"
+        if !FileManager.default.isExecutableFile(atPath: python) {
+            print("   making \(venv) (pip install face_recognition==1.3.0 dlib-bin numpy Pillow) ...")
+            for step in [["python3", "-m", "venv", venv],
+                         [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "dlib-bin", "numpy", "Pillow"],
+                         [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                          "face_recognition==1.3.0"]] {
+                let (status, output) = runCommand(step)
+                if status != 0 {
+                    try? FileManager.default.removeItem(atPath: venv)
+                    return .failure(BenchFailure("\(step.joined(separator: " ")) failed: \(lastLine(output))"))
+                }
+            }
+        }
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("facegate-pybench-\(getpid()).py")
+        defer { try? FileManager.default.removeItem(at: script) }
+        do { try pythonScript.write(to: script, atomically: true, encoding: .utf8) } catch {
+            return .failure(BenchFailure("cannot write \(script.path): \(error)"))
+        }
+        let (status, output) = runCommand([python, script.path, facesDirectory, modelsDirectory, String(repetitions)] + photos)
+        guard status == 0 else { return .failure(BenchFailure("python exited \(status): \(lastLine(output))")) }
+        var figures = Figures(version: "?", frames: [:])
+        for line in output.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            if let version = object["version"] as? String { figures.version = version }
+            if let photo = object["photo"] as? String, let faces = object["faces"] as? Int,
+               let detect = object["detect_ms"] as? Double, let describe = object["descr_ms"] as? Double {
+                figures.frames[photo] = Frame(faces: faces, detectMs: detect, descriptorsMs: describe)
+            }
+        }
+        return figures.frames.isEmpty ? .failure(BenchFailure("no figures from python: \(lastLine(output))")) : .success(figures)
+    }
+
+    /// Runs a command, stdout and stderr together (through a file: no pipe to fill up).
+    static func runCommand(_ argv: [String]) -> (Int32, String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("facegate-pybench-\(getpid())-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        guard let handle = try? FileHandle(forWritingTo: log) else { return (-1, "cannot create \(log.path)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = argv
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (-1, "\(argv[0]): \(error)") }
+        process.waitUntilExit()
+        try? handle.close()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map(String.init) ?? "(no output)"
+    }
+
+    static let pythonScript = #"""
+import json, os, statistics, sys, time, types
+
+faces_dir, models_dir, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+photos = sys.argv[4:]
+
+# face_recognition finds its models through the face_recognition_models package, a 100 MB
+# download of the very files already in models_dir: point it at those instead.
+models = types.ModuleType("face_recognition_models")
+models.pose_predictor_model_location = lambda: os.path.join(models_dir, "shape_predictor_68_face_landmarks.dat")
+models.pose_predictor_five_point_model_location = lambda: os.path.join(models_dir, "shape_predictor_5_face_landmarks.dat")
+models.face_recognition_model_location = lambda: os.path.join(models_dir, "dlib_face_recognition_resnet_model_v1.dat")
+models.cnn_face_detector_model_location = lambda: os.path.join(models_dir, "mmod_human_face_detector.dat")
+sys.modules["face_recognition_models"] = models
+
+import dlib
+import face_recognition
+from importlib.metadata import version
+
+# face_recognition.__version__ still says 1.2.3 in the 1.3.0 release: ask the installer.
+print(json.dumps({"version": "face_recognition %s, dlib %s (%s wheel), Python %s"
+                  % (version("face_recognition"), dlib.__version__, "dlib-bin " + version("dlib-bin"),
+                     sys.version.split()[0])}), flush=True)
+for name in photos:
+    img = face_recognition.load_image_file(os.path.join(faces_dir, name))
+    face_recognition.face_encodings(img, face_recognition.face_locations(img))
+    detect, describe = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        locations = face_recognition.face_locations(img)
+        t1 = time.perf_counter()
+        face_recognition.face_encodings(img, locations)
+        t2 = time.perf_counter()
+        detect.append((t1 - t0) * 1000)
+        describe.append((t2 - t1) * 1000)
+    print(json.dumps({"photo": name, "faces": len(locations), "detect_ms": statistics.median(detect),
+                      "descr_ms": statistics.median(describe)}), flush=True)
+"""#
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
