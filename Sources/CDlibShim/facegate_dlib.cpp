@@ -1,6 +1,18 @@
 // dlib behind a plain-C API. Everything here mirrors what dlib's own Python binding (and so
 // face_recognition 1.3.0) does, because ../shared/faces/reference.json was produced that way
 // and our descriptors must land within 0.01 of it.
+//
+// Compiler flags (Package.swift, dlibFlags): the HOG scanner (fhog features, image pyramid,
+// filter convolutions), the resampling and the shape predictor are header templates, so they
+// are compiled here, with our flags, not in Debian's libdlib.so (built for baseline x86-64).
+// -O3 always; -mavx2 -mfma -DDLIB_HAVE_AVX only when the build host's /proc/cpuinfo has AVX2
+// and FMA: HOG on a 1280x720 frame drops from ~460 ms (-O2, SSE2) to ~270 ms (BUILD-NOTES).
+// The price: a binary built on an AVX2 machine dies with SIGILL on one without; facegate is
+// built from source on the machine that runs it. The ResNet's convolutions run inside
+// libdlib.so on BLAS (OpenBLAS picks its kernels for the CPU at run time), untouched by these
+// flags. dlib's SIMD types never cross into libdlib.so's interface, so mixing the two builds
+// is safe; the conformance tests (descriptors equal to the reference within 1e-6) run with
+// these flags.
 
 #include "facegate_dlib.h"
 
