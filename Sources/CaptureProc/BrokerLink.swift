@@ -16,13 +16,15 @@ final class BrokerLink: @unchecked Sendable {
         var droppedBrokerAway: UInt64 = 0
         var droppedReplaced: UInt64 = 0
         var droppedSendFailed: UInt64 = 0
+        /// Frames bigger than the broker's message limit (it would close the connection on them).
+        var droppedTooLarge: UInt64 = 0
         var reconnects: UInt64 = 0
         var heartbeatsSent: UInt64 = 0
         /// Largest (send start - capture time) since the previous heartbeat, and ever.
         var sendAgeMaxWindowNs: UInt64 = 0
         var sendAgeMaxNs: UInt64 = 0
 
-        var dropped: UInt64 { droppedBrokerAway + droppedReplaced + droppedSendFailed }
+        var dropped: UInt64 { droppedBrokerAway + droppedReplaced + droppedSendFailed + droppedTooLarge }
     }
 
     let socketPath: String
@@ -88,6 +90,15 @@ final class BrokerLink: @unchecked Sendable {
     /// Called on the capture thread for every frame; never blocks on the network.
     func offer(_ frame: VideoFrame) {
         condition.lock(); defer { condition.unlock() }
+        // The frame message's fixed fields and camera id take well under 512 bytes.
+        if frame.pixels.count + 512 > maxBodyLength {
+            counters.droppedTooLarge += 1
+            if counters.droppedTooLarge == 1 {
+                log.error("frame larger than the broker's message limit; dropping such frames (lower max_width or raise max_frame_bytes)",
+                          ["width": frame.width, "height": frame.height, "bytes": frame.pixels.count, "limit": maxBodyLength])
+            }
+            return
+        }
         guard connection != nil, !stopped else {
             counters.droppedBrokerAway += 1
             return

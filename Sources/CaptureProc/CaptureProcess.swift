@@ -104,6 +104,7 @@ final class CaptureProcess: @unchecked Sendable {
             ("dropped_broker_away", sent.droppedBrokerAway),
             ("dropped_replaced", sent.droppedReplaced),
             ("dropped_send_failed", sent.droppedSendFailed),
+            ("dropped_too_large", sent.droppedTooLarge),
             ("frames_untimed", capture.untimed),
             ("camera_restarts", capture.restarts),
             ("broker_reconnects", sent.reconnects),

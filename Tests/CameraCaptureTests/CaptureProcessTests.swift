@@ -104,6 +104,18 @@ final class CaptureProcessTests: XCTestCase {
         XCTAssertEqual(capture.terminate(), 0)
     }
 
+    func testFramesAboveTheBrokersLimitAreDroppedNotSent() throws {
+        let dir = TemporaryDirectory(prefix: "fg-cap")
+        let broker = try TestBroker(path: dir.file("capture.sock").path)
+        // 320x240 RGB is 230 KB; a 100 KB limit must keep every frame off the wire.
+        let capture = try startCapture(["--camera", "cam-big", "--source", "test://?width=320&height=240&fps=10",
+                                        "--socket", broker.path, "--max-frame-bytes", "100000"], in: dir)
+        XCTAssertTrue(waitUntil(timeout: 30) { (broker.counter("dropped_too_large") ?? 0) >= 5 }, capture.log)
+        XCTAssertTrue(broker.frames.isEmpty)
+        XCTAssertTrue(capture.log.contains("frame larger than the broker's message limit"), capture.log)
+        XCTAssertEqual(capture.terminate(), 0)
+    }
+
     func testNotifiesSystemdReadyWatchdogAndStopping() throws {
         let dir = TemporaryDirectory(prefix: "fg-cap")
         let notify = NotifySocket(path: dir.file("notify").path)
