@@ -35,8 +35,11 @@ final class CaptureProcessTests: XCTestCase {
         }
         for (a, b) in zip(frames, frames.dropFirst()) {
             XCTAssertGreaterThan(b.sequence, a.sequence)
-            // --fps 10 on a 30 fps source: every third frame, 100 ms apart in capture time.
-            XCTAssertEqual(Double(b.captureMonotonicNs - a.captureMonotonicNs) / 1e6, 100 * Double(b.sequence - a.sequence), accuracy: 1)
+            // --fps 10 on a 30 fps source: every third frame, 100 ms apart in capture time (a
+            // multiple when a frame was dropped on a stalled machine).
+            let gapMs = Double(b.captureMonotonicNs - a.captureMonotonicNs) / 1e6
+            XCTAssertGreaterThanOrEqual((gapMs / 100).rounded(), 1)
+            XCTAssertEqual(gapMs, 100 * (gapMs / 100).rounded(), accuracy: 1)
         }
         XCTAssertGreaterThan(broker.counter("frames_sent") ?? 0, 0)
         XCTAssertGreaterThan(broker.counter("dropped_rate_cap") ?? 0, 0)
@@ -71,19 +74,20 @@ final class CaptureProcessTests: XCTestCase {
         let lastBefore = try XCTUnwrap(broker!.frames.last)
         broker = nil
         XCTAssertTrue(capture.waitForLog("broker connection lost", timeout: 30), capture.log)
-        Thread.sleep(forTimeInterval: 1.0)   // the broker stays away for a while; frames keep coming meanwhile
+        Thread.sleep(forTimeInterval: 2.5)   // the broker stays away for a while; frames keep coming meanwhile
         XCTAssertTrue(capture.isRunning)
 
         let second = try TestBroker(path: path)
         XCTAssertTrue(waitUntil(timeout: 30) { second.frames.count >= 5 && second.heartbeats.count >= 1 }, capture.log)
         XCTAssertEqual(second.hellos.first?.camera, "cam-r")
         let firstAfter = try XCTUnwrap(second.frames.first)
-        // Nothing was kept for the new broker: the first frame it gets is fresh, and the
-        // numbers skipped are the frames captured while no broker listened (>= 1 s at 20 fps).
-        XCTAssertLessThan(firstAfter.ageNs, 1_000_000_000, "a buffered old frame was sent after reconnecting")
-        XCTAssertGreaterThan(firstAfter.sequence - lastBefore.sequence, 15)
+        // Nothing was kept for the new broker: the first frame it gets is fresh (a kept one
+        // would be >= 2.5 s old), and the numbers skipped are the frames captured while no
+        // broker listened (>= 2.5 s at 20 fps).
+        XCTAssertLessThan(firstAfter.ageNs, 1_500_000_000, "a buffered old frame was sent after reconnecting")
+        XCTAssertGreaterThan(firstAfter.sequence - lastBefore.sequence, 30)
         XCTAssertGreaterThanOrEqual(second.counter("broker_reconnects") ?? 0, 1)
-        XCTAssertGreaterThan(second.counter("dropped_broker_away") ?? 0, 15)
+        XCTAssertGreaterThan(second.counter("dropped_broker_away") ?? 0, 30)
         XCTAssertEqual(capture.terminate(), 0)
     }
 
@@ -94,12 +98,15 @@ final class CaptureProcessTests: XCTestCase {
         let broker = try TestBroker(path: dir.file("capture.sock").path, frameDelay: 0.25)
         let capture = try startCapture(["--camera", "cam-s", "--source", "test://ball?width=640&height=480&fps=30",
                                         "--socket", broker.path], in: dir)
-        XCTAssertTrue(waitUntil(timeout: 60) { broker.frames.count >= 16 }, capture.log)
+        XCTAssertTrue(waitUntil(timeout: 60) { broker.frames.count >= 20 }, capture.log)
         let ages = broker.frames.map(\.ageNs)
         print("frame age at receipt with a slow broker (ms):", ages.map { $0 / 1_000_000 })
-        // Bounded by one frame in the slot + one being written + one read delay, not by how
-        // long the test runs (after 16 frames a queue would be 16 * 250 ms - 16 / 30 s = 3.5 s behind).
-        for age in ages.dropFirst(2) { XCTAssertLessThan(age, 1_000_000_000) }
+        // Bounded by one frame in the slot + one being written + one read delay (about 300 ms
+        // here), not by how long the test runs: with a queue anywhere, frame k would be
+        // k * (250 - 33) ms old, over 4 s by the 20th.
+        for age in ages.dropFirst(2) { XCTAssertLessThan(age, 2_000_000_000) }
+        let lastFive = ages.suffix(5), firstFive = ages.dropFirst(2).prefix(5)
+        XCTAssertLessThan(lastFive.max()!, firstFive.max()! + 500_000_000, "frame age grows with time")
         XCTAssertGreaterThan(broker.counter("dropped_replaced") ?? 0, 0, "frames were replaced, not queued")
         XCTAssertEqual(capture.terminate(), 0)
     }
