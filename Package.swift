@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
-        .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
+        .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

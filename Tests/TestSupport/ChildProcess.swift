@@ -38,6 +38,21 @@ public final class ChildProcess: @unchecked Sendable {
         waitUntil(timeout: timeout, interval: 0.05) { log.contains(text) }
     }
 
+    /// Lines of the collected output that contain every one of `fragments` (in any order):
+    /// structured log lines put their fields before `msg=`, so a phrase and a field are
+    /// matched separately.
+    public func lines(containing fragments: String...) -> [Substring] {
+        log.split(separator: "\n").filter { line in fragments.allSatisfy { line.contains($0) } }
+    }
+
+    /// Waits until at least `count` lines contain every one of `fragments`.
+    @discardableResult
+    public func waitForLine(_ fragments: String..., count: Int = 1, timeout: Double = 30) -> Bool {
+        waitUntil(timeout: timeout, interval: 0.05) {
+            log.split(separator: "\n").filter { line in fragments.allSatisfy { line.contains($0) } }.count >= count
+        }
+    }
+
     public func signal(_ signo: Int32) { kill(pid, signo) }
 
     /// SIGTERM, then SIGKILL after `grace` seconds. Returns the termination status.
