@@ -34,7 +34,7 @@ public struct CameraSettings: Equatable, Sendable {
     /// Optional per-lock zones: a face counts for a lock only if its box centre is inside.
     public var zones: [String: NormalizedRect]
 
-    public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "test"]
+    public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "image", "test"]
 
     public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb,
                 rtspTransport: RTSPTransport = .tcp, rtspLatencyMilliseconds: Int = 200, watchdogSeconds: Double = 10,
