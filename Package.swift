@@ -98,6 +98,10 @@ let package = Package(
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
+        // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
+        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
+        // The deploy/ tree: runit supervision of the real processes.
+        .testTarget(name: "DeployTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
     ],
     swiftLanguageModes: [.v5]
 )

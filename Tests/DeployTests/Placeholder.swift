@@ -1,0 +1,1 @@
+// DeployTests: filled in by issue 6.

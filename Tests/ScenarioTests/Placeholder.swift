@@ -1,0 +1,1 @@
+// ScenarioTests: filled in by issue 6.
