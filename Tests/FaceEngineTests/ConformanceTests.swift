@@ -18,10 +18,10 @@ final class ConformanceTests: XCTestCase {
     /// Same person < 0.6, different people > 0.6, for every pair of reference faces, with our
     /// descriptors, exactly as the reference's own distances classify them.
     func testPairwiseDistancesSeparatePeopleAsInReference() throws {
-        let reference = try ReferenceData.load()
+        let reference = try ReferenceFaces.load()
         for (engine, keyPath, label) in [
-            (try EngineFixture.fivePoint.get(), \ReferenceData.Face.descriptor_5pt, "5pt"),
-            (try EngineFixture.sixtyEightPoint.get(), \ReferenceData.Face.descriptor_68pt, "68pt"),
+            (try EngineFixture.fivePoint.get(), \ReferenceFaces.Face.descriptor_5pt, "5pt"),
+            (try EngineFixture.sixtyEightPoint.get(), \ReferenceFaces.Face.descriptor_68pt, "68pt"),
         ] {
             var ours: [(person: String, name: String, descriptor: FaceDescriptor, reference: [Float])] = []
             for photo in reference.images {
@@ -29,7 +29,7 @@ final class ConformanceTests: XCTestCase {
                 let described = try engine.analyze(image: image)
                 XCTAssertEqual(described.count, photo.faces.count, "\(label) \(photo.file)")
                 for (i, (face, ref)) in zip(described, photo.faces).enumerated() {
-                    ours.append((ReferenceData.person(file: photo.file, face: i), "\(photo.file)#\(i)",
+                    ours.append((ReferenceFaces.person(file: photo.file, face: i), "\(photo.file)#\(i)",
                                  face.descriptor, ref[keyPath: keyPath]))
                 }
             }
@@ -50,8 +50,8 @@ final class ConformanceTests: XCTestCase {
         }
     }
 
-    private func checkAgainstReference(engine: FaceEngine, descriptor keyPath: KeyPath<ReferenceData.Face, [Float]>) throws {
-        let reference = try ReferenceData.load()
+    private func checkAgainstReference(engine: FaceEngine, descriptor keyPath: KeyPath<ReferenceFaces.Face, [Float]>) throws {
+        let reference = try ReferenceFaces.load()
         XCTAssertEqual(reference.images.count, 17)
         var worstBox = 0
         var worstDescriptor = 0.0

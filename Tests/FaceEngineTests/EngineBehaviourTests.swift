@@ -41,7 +41,7 @@ final class EngineBehaviourTests: XCTestCase {
     /// on a copy at most 640 px wide, its box is near the full-resolution one, and its
     /// descriptor stays close to the reference.
     func testDownscaledDetectionFindsEveryReferenceFace() throws {
-        let reference = try ReferenceData.load()
+        let reference = try ReferenceFaces.load()
         let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: EngineFixture.modelsDirectory,
                                                                maxDetectWidth: 640))
         var worstDistance = 0.0
@@ -69,7 +69,7 @@ final class EngineBehaviourTests: XCTestCase {
         print("downscaled detection (640 px): worst box shift \(worstBoxShift) of face width, worst descriptor distance \(worstDistance)")
     }
 
-    private func centreDistance(_ box: DetectedFace.Box, _ ref: ReferenceData.Face) -> Int {
+    private func centreDistance(_ box: DetectedFace.Box, _ ref: ReferenceFaces.Face) -> Int {
         abs(box.left + box.right - ref.left - ref.right) + abs(box.top + box.bottom - ref.top - ref.bottom)
     }
 

@@ -1,0 +1,348 @@
+import FaceEngine
+import Foundation
+import ProcessSupport
+import WireProtocol
+
+/// This process's connection to the broker's recognizer socket and the workers that answer
+/// its detects.
+///
+/// Flow control is the broker's pull model: we announce credit for as many detects as we have
+/// idle workers, and one more each time a worker finishes, so nothing ever queues here beyond
+/// what the workers can start at once. The connection is re-made forever with backoff; a
+/// detect whose connection died before its answer was ready is answered nowhere (the broker
+/// already wrote that txn off when the connection closed).
+///
+/// A detect whose frame fails validation (dimensions, stride, pixel count) is answered with
+/// an `invalid-frame` error for its txn and the connection stays up: the length prefix still
+/// delimited it, so the stream is in step. Any other undecodable message is a protocol fault:
+/// the broker is told why and the connection is re-made.
+final class BrokerSession: @unchecked Sendable {
+    struct Counters: Sendable {
+        var detectsReceived: UInt64 = 0
+        var resultsSent: UInt64 = 0
+        var errorsSent: UInt64 = 0
+        var invalidFrames: UInt64 = 0
+        var facesFound: UInt64 = 0
+        var answersDropped: UInt64 = 0
+        var creditViolations: UInt64 = 0
+        var protocolFaults: UInt64 = 0
+        var reconnects: UInt64 = 0
+        var detectMicrosTotal: UInt64 = 0
+        var descriptorMicrosTotal: UInt64 = 0
+    }
+
+    private struct Job {
+        let detect: Detect
+        let connection: MessageConnection
+        let receivedNs: UInt64
+    }
+
+    let options: RecognizerOptions
+    private let processor: DetectProcessor
+    private let log: Log
+    private let tap: TapHub?
+    private let workers: Int
+
+    private let condition = NSCondition()
+    private var connection: MessageConnection?
+    private var queue: [Job] = []
+    private var busySince: [UInt64]
+    /// Credit announced on the current connection and not yet used by a detect.
+    private var granted = 0
+    private var stopped = false
+    private var everConnected = false
+    private var counters = Counters()
+    private let threads = DispatchGroup()
+
+    init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?) {
+        self.options = options
+        self.processor = processor
+        self.log = log.with(["broker": options.brokerSocket])
+        self.tap = tap
+        workers = options.engine.threads
+        busySince = Array(repeating: 0, count: options.engine.threads)
+    }
+
+    var isConnected: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return connection != nil
+    }
+
+    var snapshot: Counters {
+        condition.lock(); defer { condition.unlock() }
+        return counters
+    }
+
+    /// How long the longest-running frame has been in a worker; nil when all are idle.
+    var longestBusyNs: UInt64? {
+        condition.lock(); defer { condition.unlock() }
+        let now = MonotonicClock.nowNanoseconds()
+        return busySince.filter { $0 != 0 }.map { now &- $0 }.max()
+    }
+
+    func start() {
+        for index in 0..<workers {
+            threads.enter()
+            Thread.detachNewThread { [self] in workerLoop(index); threads.leave() }
+        }
+        threads.enter()
+        Thread.detachNewThread { [self] in connectLoop(); threads.leave() }
+        threads.enter()
+        Thread.detachNewThread { [self] in heartbeatLoop(); threads.leave() }
+    }
+
+    /// Closes the connection and ends every thread; a frame being processed is finished first
+    /// (dlib cannot be interrupted), its answer dropped.
+    func stop(timeout: Double = 15) {
+        condition.lock()
+        stopped = true
+        let open = connection
+        connection = nil
+        queue.removeAll()
+        condition.broadcast()
+        condition.unlock()
+        open?.close()
+        if threads.wait(timeout: .now() + timeout) == .timedOut {
+            log.warning("a worker is still inside a frame; exiting without it")
+        }
+    }
+
+    // MARK: Connection
+
+    private func connectLoop() {
+        var backoff = Backoff(initial: 0.1, maximum: 5)
+        var failures = 0
+        let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
+        while !isStopped {
+            do {
+                let open = try MessageConnection.connect(path: options.brokerSocket, hello: hello, expecting: [.broker],
+                                                         maxBodyLength: options.maxBodyLength)
+                open.socket.setSendTimeout(seconds: 10)
+                condition.lock()
+                if stopped { condition.unlock(); open.close(); return }
+                connection = open
+                granted = 0
+                if everConnected { counters.reconnects += 1 }
+                everConnected = true
+                let credit = grantableLocked()
+                condition.unlock()
+                log.info("connected to broker", ["peer": open.peerHello?.name ?? "", "attempts": failures + 1, "credit": credit])
+                failures = 0
+                backoff.reset()
+                if credit > 0 { send(.credit(Credit(count: UInt32(credit))), on: open) }
+
+                let reason = readUntilClosed(open)
+                condition.lock()
+                if connection === open { connection = nil }
+                let orphaned = queue.filter { $0.connection === open }.count
+                queue.removeAll { $0.connection === open }
+                counters.answersDropped += UInt64(orphaned)
+                let quitting = stopped
+                condition.unlock()
+                open.close()
+                if quitting { return }
+                log.warning("broker connection lost; reconnecting", ["reason": reason, "queued_dropped": orphaned])
+            } catch {
+                failures += 1
+                if failures == 1 {
+                    log.warning("broker unavailable; retrying with backoff", ["error": "\(error)"])
+                } else {
+                    log.debug("broker still unavailable", ["error": "\(error)", "attempt": failures])
+                }
+            }
+            if waitStopped(seconds: backoff.next()) { return }
+        }
+    }
+
+    /// Reads the broker's messages until the connection ends; returns why it ended.
+    private func readUntilClosed(_ open: MessageConnection) -> String {
+        do {
+            while true {
+                let body = try open.receiveBody()
+                let message: Message
+                do {
+                    message = try MessageCodec.decodeBody(body)
+                } catch let error as WireError {
+                    if let txn = Self.detectTxn(body) {
+                        answerInvalidDetect(txn: txn, error: error, on: open)
+                        continue
+                    }
+                    condition.lock(); counters.protocolFaults += 1; condition.unlock()
+                    log.error("undecodable message from broker; closing the connection", ["error": error.description])
+                    open.fail(error.peerErrorCode, error.description)
+                    return "protocol fault: \(error)"
+                }
+                tap?.publish(.received, peer: "broker", message)
+                switch message {
+                case let .detect(detect):
+                    accept(detect, from: open)
+                case .heartbeat:
+                    break
+                case let .error(error):
+                    log.warning("broker reports an error", ["code": error.code, "txn": txnText(error.txn), "text": error.text])
+                default:
+                    log.debug("ignoring message from broker", ["kind": message.kind])
+                }
+            }
+        } catch WireError.closed {
+            return "closed by broker"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// The txn of a body that is a detect, read from its first field (kind u8, txn u64) even
+    /// when the rest does not decode.
+    static func detectTxn(_ body: [UInt8]) -> UInt64? {
+        guard body.count >= 9, body[0] == MessageKind.detect.rawValue else { return nil }
+        return body[1..<9].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    }
+
+    private func answerInvalidDetect(txn: UInt64, error: WireError, on open: MessageConnection) {
+        condition.lock()
+        counters.detectsReceived += 1
+        counters.invalidFrames += 1
+        counters.errorsSent += 1
+        if granted > 0 { granted -= 1 }
+        let credit = grantableLocked()
+        condition.unlock()
+        log.warning("detect with an invalid frame; answering with an error", ["txn": txnText(txn), "error": error.description])
+        send(.error(ErrorMessage(code: .invalidFrame, txn: txn, text: error.description)), on: open)
+        if credit > 0 { send(.credit(Credit(count: UInt32(credit))), on: open) }
+    }
+
+    private func accept(_ detect: Detect, from open: MessageConnection) {
+        condition.lock()
+        counters.detectsReceived += 1
+        if granted > 0 {
+            granted -= 1
+        } else {
+            counters.creditViolations += 1
+            log.warning("detect without credit; processing it anyway", ["camera": detect.frame.camera, "txn": txnText(detect.txn)])
+        }
+        queue.append(Job(detect: detect, connection: open, receivedNs: MonotonicClock.nowNanoseconds()))
+        // Broadcast: the heartbeat and backoff waits share this condition.
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Credit we can still announce: idle workers not yet promised a detect. Caller holds the lock.
+    private func grantableLocked() -> Int {
+        guard connection != nil, !stopped else { return 0 }
+        let busy = busySince.filter { $0 != 0 }.count
+        let free = workers - busy - queue.count - granted
+        guard free > 0 else { return 0 }
+        granted += free
+        return free
+    }
+
+    // MARK: Workers
+
+    private func workerLoop(_ index: Int) {
+        while true {
+            condition.lock()
+            while !stopped && queue.isEmpty { condition.wait() }
+            if stopped { condition.unlock(); return }
+            let job = queue.removeFirst()
+            busySince[index] = MonotonicClock.nowNanoseconds()
+            condition.unlock()
+
+            let answer = processor.answer(job.detect)
+
+            condition.lock()
+            busySince[index] = 0
+            let current = connection
+            let deliverable = current === job.connection
+            switch answer {
+            case let .result(result):
+                counters.facesFound += UInt64(result.faces.count)
+                counters.detectMicrosTotal += UInt64(result.detectMicros)
+                counters.descriptorMicrosTotal += UInt64(result.descriptorMicros)
+                if deliverable { counters.resultsSent += 1 }
+            case let .error(error):
+                if error.code == .invalidFrame { counters.invalidFrames += 1 }
+                if deliverable { counters.errorsSent += 1 }
+            default:
+                break
+            }
+            if !deliverable { counters.answersDropped += 1 }
+            let credit = grantableLocked()
+            condition.unlock()
+
+            let frame = job.detect.frame
+            let flog = log.with(["camera": frame.camera, "txn": txnText(job.detect.txn)])
+            switch answer {
+            case let .result(result):
+                flog.debug("frame answered", ["seq": frame.sequence, "faces": result.faces.count,
+                                              "detect_ms": Double(result.detectMicros) / 1000,
+                                              "descriptor_ms": Double(result.descriptorMicros) / 1000,
+                                              "age_ms": (MonotonicClock.nowNanoseconds() &- frame.captureMonotonicNs) / 1_000_000])
+            case let .error(error):
+                flog.warning("frame could not be processed", ["seq": frame.sequence, "code": error.code, "error": error.text])
+            default:
+                break
+            }
+            if deliverable {
+                send(answer, on: job.connection)
+            } else {
+                flog.info("answer dropped: its broker connection is gone", ["seq": frame.sequence])
+            }
+            if credit > 0, let current { send(.credit(Credit(count: UInt32(credit))), on: current) }
+        }
+    }
+
+    // MARK: Heartbeats
+
+    private func heartbeatLoop() {
+        while !waitStopped(seconds: options.heartbeatInterval) {
+            condition.lock()
+            let open = connection
+            let c = counters
+            condition.unlock()
+            guard let open else { continue }
+            send(.heartbeat(Heartbeat(monotonicNs: MonotonicClock.nowNanoseconds(), counters: Self.wireCounters(c))), on: open)
+        }
+    }
+
+    static func wireCounters(_ c: Counters) -> [Counter] {
+        [Counter("detects_received", c.detectsReceived), Counter("results_sent", c.resultsSent),
+         Counter("errors_sent", c.errorsSent), Counter("invalid_frames", c.invalidFrames),
+         Counter("faces_found", c.facesFound), Counter("answers_dropped", c.answersDropped),
+         Counter("credit_violations", c.creditViolations), Counter("protocol_faults", c.protocolFaults),
+         Counter("broker_reconnects", c.reconnects), Counter("detect_us_total", c.detectMicrosTotal),
+         Counter("descriptor_us_total", c.descriptorMicrosTotal)]
+    }
+
+    // MARK: Helpers
+
+    /// Sends; on failure drops the connection (its reader then ends and the loop reconnects).
+    private func send(_ message: Message, on open: MessageConnection) {
+        do {
+            try open.send(message)
+            tap?.publish(.sent, peer: "broker", message)
+        } catch {
+            condition.lock()
+            let wasCurrent = connection === open
+            let quitting = stopped
+            condition.unlock()
+            if wasCurrent && !quitting {
+                log.warning("send to broker failed, dropping the connection", ["kind": message.kind, "error": "\(error)"])
+            }
+            open.close()
+        }
+    }
+
+    private var isStopped: Bool {
+        condition.lock(); defer { condition.unlock() }
+        return stopped
+    }
+
+    private func waitStopped(seconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock(); defer { condition.unlock() }
+        while !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        return stopped
+    }
+}

@@ -1,0 +1,111 @@
+import FaceEngine
+import Foundation
+import ProcessSupport
+import WireProtocol
+
+/// One facegate-recognizer process: the face engine, the broker session, the tap/status
+/// socket, and the service duties (SIGTERM, sd_notify READY/WATCHDOG/STOPPING).
+final class RecognizerProcess: @unchecked Sendable {
+    let options: RecognizerOptions
+    private let log: Log
+    private let stopFlag = StopFlag()
+    private let notifier = SystemdNotifier()
+    private let hub: TapHub
+    private var session: BrokerSession!
+    private var control: ControlServer?
+    private let startedAt = MonotonicClock.nowNanoseconds()
+
+    /// A frame taking longer than this means dlib is stuck: the watchdog pings stop and
+    /// systemd restarts us. Far above any real frame (MMOD on 4K takes seconds, not minutes).
+    static let stuckFrameNs: UInt64 = 120_000_000_000
+
+    init(options: RecognizerOptions) {
+        self.options = options
+        log = Log(component: "recognizer").with(["name": options.name])
+        hub = TapHub(log: log)
+    }
+
+    /// Runs until SIGTERM/SIGINT; returns the exit status.
+    func run() -> Int32 {
+        SignalWatcher.ignoreSIGPIPE()
+        let signals = SignalWatcher { [stopFlag, log] signo in
+            guard !stopFlag.isStopped else { return }
+            log.info("signal received, shutting down", ["signal": signo == SIGTERM ? "SIGTERM" : "SIGINT"])
+            stopFlag.stop()
+        }
+        let e = options.engine
+        log.info("facegate-recognizer starting", [
+            "broker": options.brokerSocket, "models": e.modelsDirectory, "detector": e.detector.rawValue,
+            "upsample": e.upsample, "landmarks": e.landmarks.rawValue, "max_detect_width": e.maxDetectWidth ?? 0,
+            "threads": e.threads, "engine": FaceEngine.buildInfo, "pid": getpid(),
+        ])
+        let loadStart = MonotonicClock.nowNanoseconds()
+        let engine: FaceEngine
+        do {
+            engine = try FaceEngine(options: e)
+        } catch {
+            log.error("cannot start the face engine", ["error": "\(error)"])
+            return 1
+        }
+        log.info("face engine ready", ["load_ms": (MonotonicClock.nowNanoseconds() - loadStart) / 1_000_000])
+
+        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub)
+        if let path = options.controlSocket {
+            let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
+            let server = ControlServer(path: path, localHello: hello, log: log, hub: hub) { [unowned self] in statusJSON() }
+            do {
+                try server.start()
+                control = server
+            } catch {
+                log.error("cannot serve the control socket; continuing without tap/status", ["socket": path, "error": "\(error)"])
+            }
+        }
+        session.start()
+        notifier.ready(status: "engine loaded; serving \(options.brokerSocket)")
+        if let interval = notifier.watchdogInterval {
+            Thread.detachNewThread { [self] in watchdogLoop(interval: interval) }
+        }
+
+        stopFlag.waitForever()
+
+        notifier.stopping()
+        session.stop()
+        control?.stop()
+        let c = session.snapshot
+        log.info("facegate-recognizer stopped", ["detects": c.detectsReceived, "results": c.resultsSent,
+                                                  "errors": c.errorsSent, "faces": c.facesFound])
+        withExtendedLifetime(signals) {}
+        return 0
+    }
+
+    /// Pings systemd unless a worker has been inside one frame for far too long.
+    private func watchdogLoop(interval: Double) {
+        while !stopFlag.wait(seconds: interval) {
+            if let busy = session.longestBusyNs, busy > Self.stuckFrameNs {
+                log.error("a worker is stuck in one frame; withholding the systemd watchdog ping",
+                          ["busy_s": busy / 1_000_000_000])
+            } else {
+                notifier.watchdog()
+            }
+        }
+    }
+
+    private func statusJSON() -> String {
+        let c = session.snapshot
+        var counters: [String: Any] = [:]
+        for counter in BrokerSession.wireCounters(c) { counters[counter.name] = counter.value }
+        let e = options.engine
+        let status: [String: Any] = [
+            "process": "facegate-recognizer",
+            "name": options.name,
+            "pid": Int(getpid()),
+            "broker_connected": session.isConnected,
+            "uptime_s": Double(MonotonicClock.nowNanoseconds() - startedAt) / 1e9,
+            "engine": ["detector": e.detector.rawValue, "upsample": e.upsample, "landmarks": e.landmarks.rawValue,
+                       "max_detect_width": e.maxDetectWidth ?? 0, "threads": e.threads, "build": FaceEngine.buildInfo],
+            "counters": counters,
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: status, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
