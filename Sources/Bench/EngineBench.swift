@@ -1,5 +1,7 @@
 import FaceEngine
 import Foundation
+import ProcessSupport
+import WireProtocol
 
 /// Face engine figures: per-frame milliseconds for detection, descriptors and both on the
 /// 240p...1080p photos, for the reference settings and for the speed options, side by side
@@ -93,6 +95,31 @@ enum EngineBench {
                       + pad(String(format: "%.2fx", p.totalMs / capped.totalMs), 14, right: true))
             }
             print("   ratios are frames/s ours / frames/s Python (python ms / our ms), one frame at a time")
+        }
+
+        for width in [nil, 640] as [Int?] {
+            print("\n-- facegate-recognizer process through its socket vs the same engine in-process"
+                  + (width.map { ", maxDetectWidth \($0)" } ?? ", full resolution"))
+            do {
+                let figures = try RecognizerOverhead.measure(modelsDirectory: modelsDirectory, photos: photos,
+                                                             maxDetectWidth: width, repetitions: repetitions)
+                print(pad("photo", 18) + pad("(a) in-proc ms", 16, right: true) + pad("(b) via proc ms", 17, right: true)
+                      + pad("b/a", 7, right: true) + pad("its engine ms", 15, right: true)
+                      + pad("pipeline ms", 13, right: true) + pad("pipeline", 10, right: true))
+                for (name, _) in photos {
+                    guard let f = figures[name] else { continue }
+                    let pipeline = f.viaProcessMs - f.recognizerEngineMs
+                    print(pad(name, 18) + pad(ms(f.inProcessMs), 16, right: true) + pad(ms(f.viaProcessMs), 17, right: true)
+                          + pad(String(format: "%.3f", f.viaProcessMs / f.inProcessMs), 7, right: true)
+                          + pad(ms(f.recognizerEngineMs), 15, right: true) + pad(String(format: "%.2f", pipeline), 13, right: true)
+                          + pad(String(format: "%.1f%%", pipeline / f.recognizerEngineMs * 100), 10, right: true))
+                }
+                print("   (b): detect sent -> result received by a broker-side peer. pipeline = (b) minus the engine time"
+                      + " the recognizer reports (frame encode, Unix socket both ways, decode, result), as a share of"
+                      + " that engine time. b/a also carries the machine's noise between two runs of the same engine.")
+            } catch {
+                print("   skipped: \(error)")
+            }
         }
 
         try throughput(modelsDirectory: modelsDirectory, image: photos[2].1, name: photos[2].0, repetitions: repetitions)
@@ -226,6 +253,97 @@ enum EngineBench {
         private let lock = NSLock()
         private(set) var error: Error?
         func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    }
+}
+
+/// The real facegate-recognizer (beside this executable) fed by a broker-side peer on a Unix
+/// socket, timed against the same engine settings in this process, interleaved frame by frame.
+enum RecognizerOverhead {
+    struct Figures {
+        var inProcessMs: Double
+        var viaProcessMs: Double
+        /// detect + descriptor time the recognizer itself reported in its results.
+        var recognizerEngineMs: Double
+    }
+
+    static func measure(modelsDirectory: String, photos: [(String, Image)], maxDetectWidth: Int?,
+                        repetitions: Int) throws -> [String: Figures] {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("facegate-recognizer").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw BenchFailure("\(executable) not built")
+        }
+        var template = Array("/tmp/fgbench.XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw BenchFailure("mkdtemp failed")
+        }
+        let dir = String(cString: template)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let socketPath = dir + "/recognizer.sock"
+        let listener = try UnixSocket.listen(path: socketPath)
+        defer { listener.close() }
+        listener.setReceiveTimeout(seconds: 60)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--socket", socketPath, "--models", modelsDirectory, "--name", "bench",
+                             "--heartbeat-seconds", "3600", "--max-detect-width", String(maxDetectWidth ?? 0)]
+        FileManager.default.createFile(atPath: dir + "/recognizer.log", contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/recognizer.log"))
+        process.standardError = logHandle
+        process.standardOutput = logHandle
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            process.waitUntilExit()
+            try? logHandle.close()
+        }
+
+        let connection = MessageConnection(socket: try listener.accept(), maxBodyLength: 1 << 20)
+        defer { connection.close() }
+        try connection.handshake(local: Hello(role: .broker, name: "bench-broker", pid: UInt32(getpid())),
+                                 accepting: [.recognizer], asServer: true)
+        connection.socket.setReceiveTimeout(seconds: 120)
+        let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory, maxDetectWidth: maxDetectWidth))
+
+        var txn: UInt64 = 1
+        func roundTrip(_ image: Image) throws -> RecognitionResult {
+            let now = MonotonicClock.nowNanoseconds()
+            let frame = VideoFrame(camera: "bench", sequence: txn, captureMonotonicNs: now, captureWallNs: 0,
+                                   format: image.format == .rgb24 ? .rgb24 : .gray8, width: UInt32(image.width),
+                                   height: UInt32(image.height), stride: UInt32(image.stride), pixels: PixelData(image.bytes))
+            try connection.send(.detect(Detect(txn: txn, snapshot: Snapshot(captureMonotonicNs: now, motion: false, sessions: []),
+                                               frame: frame)))
+            defer { txn += 1 }
+            while true {
+                switch try connection.receive() {
+                case let .result(result) where result.txn == txn: return result
+                case let .error(error): throw BenchFailure("recognizer answered \(error.code): \(error.text)")
+                default: continue
+                }
+            }
+        }
+
+        var figures: [String: Figures] = [:]
+        for (name, image) in photos {
+            // The pixels travel as PixelData, built once per frame as the broker has it.
+            _ = try engine.analyze(image: image)
+            _ = try roundTrip(image)
+            var a: [Double] = [], b: [Double] = [], inside: [Double] = []
+            for _ in 0..<max(1, repetitions) {
+                let t0 = MonotonicClock.nowNanoseconds()
+                _ = try engine.analyze(image: image)
+                let t1 = MonotonicClock.nowNanoseconds()
+                let result = try roundTrip(image)
+                let t2 = MonotonicClock.nowNanoseconds()
+                a.append(Double(t1 - t0) / 1e6)
+                b.append(Double(t2 - t1) / 1e6)
+                inside.append(Double(result.detectMicros + result.descriptorMicros) / 1000)
+            }
+            figures[name] = Figures(inProcessMs: EngineBench.median(a), viaProcessMs: EngineBench.median(b),
+                                    recognizerEngineMs: EngineBench.median(inside))
+        }
+        return figures
     }
 }
 
