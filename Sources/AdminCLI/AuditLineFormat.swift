@@ -1,0 +1,63 @@
+import BrokerCore
+import Foundation
+import GalleryStore
+
+/// One audit row as one line of text (logfmt after the time) or one JSON object.
+struct AuditLineFormat {
+    let json: Bool
+
+    func line(_ record: AuditRecord) -> String {
+        json ? jsonLine(record) : textLine(record)
+    }
+
+    private func textLine(_ record: AuditRecord) -> String {
+        let e = record.entry
+        let fields: [(String, String)] = [
+            ("camera", e.camera ?? "-"),
+            ("txn", e.txn.description),
+            ("member", e.member?.name ?? "unknown"),
+            ("distance", e.distance.map(Output.distance) ?? "-"),
+            ("snapshot", snapshotText(e)),
+            ("unlocked", e.unlockedLocks.isEmpty ? "-" : e.unlockedLocks.map(\.rawValue).joined(separator: ",")),
+            ("kind", e.kind.rawValue),
+            ("reason", e.reason),
+        ]
+        return Output.localTime(wallNs: e.timeWallNs) + " "
+            + fields.map { "\($0.0)=\(Output.logfmt($0.1))" }.joined(separator: " ")
+    }
+
+    /// `DC001,DC006` for the touched locks, `motion[DC001]` when the motion trigger was on,
+    /// `-` when there was no snapshot (unknown txn), `?` when the stored one does not decode.
+    private func snapshotText(_ e: AuditEntry) -> String {
+        guard e.snapshotJSON != nil else { return "-" }
+        guard let snapshot = try? e.snapshot() else { return "?" }
+        var parts = snapshot.lockSessions.map(\.lock.rawValue)
+        if let motion = snapshot.motion { parts.append("motion[\(motion.locks.map(\.rawValue).joined(separator: "+"))]") }
+        return parts.isEmpty ? "-" : parts.joined(separator: ",")
+    }
+
+    private func jsonLine(_ record: AuditRecord) -> String {
+        let e = record.entry
+        var object: [String: Any] = [
+            "id": record.id,
+            "time": Output.utcTime(wallNs: e.timeWallNs),
+            "time_wall_ns": e.timeWallNs,
+            "txn": e.txn.description,
+            "unlocked": e.unlockedLocks.map(\.rawValue),
+            "kind": e.kind.rawValue,
+            "reason": e.reason,
+        ]
+        object["camera"] = orNull(e.camera)
+        object["face_index"] = orNull(e.faceIndex)
+        object["capture_monotonic_ns"] = orNull(e.captureMonotonicNs)
+        object["capture_wall_ns"] = orNull(e.captureWallNs)
+        object["member"] = orNull(e.member?.name)
+        object["member_id"] = orNull(e.member?.id.rawValue)
+        object["distance"] = orNull(e.distance)
+        // The stored JSON as it is, so nothing the broker recorded is lost in translation.
+        object["snapshot"] = orNull(e.snapshotJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
+        return Output.json(object)
+    }
+}
+
+private func orNull<T>(_ value: T?) -> Any { value.map { $0 as Any } ?? NSNull() }
