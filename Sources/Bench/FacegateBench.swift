@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+
+struct FacegateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facegate-bench",
+        abstract: "Print facegate's performance figures.",
+        subcommands: [All.self, Wire.self, Broker.self, Capture.self, Engine.self])
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static var facesDirectory: String {
+        ProcessInfo.processInfo.environment["FACEGATE_FACES_DIR"]
+            ?? packageRoot.appendingPathComponent("../shared/faces").standardizedFileURL.path
+    }
+    static var modelsDirectory: String {
+        ProcessInfo.processInfo.environment["FACEGATE_MODELS_DIR"] ?? packageRoot.appendingPathComponent(".cache/models").path
+    }
+
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every benchmark.")
+        func run() throws {
+            try Wire().run()
+            print()
+            try Broker().run()
+            print()
+            try Capture().run()
+            print()
+            try Engine().run()
+        }
+    }
+
+    struct Wire: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "WireProtocol throughput vs a raw Unix socket.")
+        @Option var frames = 1500
+        @Option var rounds = 5
+        func run() throws { try WireBench.run(frames: frames, rounds: rounds) }
+    }
+
+    struct Broker: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Decision core rates and the broker process's frame throughput.")
+        func run() throws { try BrokerBench.run() }
+    }
+
+    struct Capture: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Capture frames/s on the clip next to gst-launch of the same pipeline.")
+        @Option var rounds = 5
+        func run() throws {
+            try CaptureBench.run(clipPath: FacegateBench.facesDirectory + "/short_hamilton_clip.mp4", rounds: rounds)
+        }
+    }
+
+    struct Engine: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Face engine per-frame times.")
+        func run() throws {
+            try EngineBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
+        }
+    }
+}
