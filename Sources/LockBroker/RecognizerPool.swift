@@ -130,6 +130,3 @@ final class RecognizerPool: @unchecked Sendable {
         return waiting.count
     }
 }
-
-/// Txns print as 16 hex digits everywhere (logs, audit, tap): the high half is the broker run.
-func hexTxn(_ txn: UInt64) -> String { DetectingTxn(txn).description }

@@ -28,7 +28,11 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "Only messages about this camera.")
     var camera: String?
 
-    @Option(help: "Only messages about this detecting_txn.")
+    @Option(help: ArgumentHelp("Only messages about this detecting_txn (16 hex digits, as printed).", valueName: "txn"),
+            transform: { text in
+                guard let txn = parseHexTxn(text) else { throw ValidationError("--txn: '\(text)' is not a hex txn") }
+                return txn
+            })
     var txn: UInt64?
 
     @Option(help: ArgumentHelp("Write each frame's image (PPM/PGM) into this directory.", valueName: "dir"))

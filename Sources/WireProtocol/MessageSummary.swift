@@ -1,5 +1,18 @@
 import Foundation
 
+/// A detecting_txn as every process prints it: 16 hex digits, the broker run's prefix first,
+/// so `grep txn=…` finds the same frame in the tap, the logs and the audit.
+public func hexTxn(_ txn: UInt64) -> String {
+    let digits = String(txn, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+}
+
+/// Parses what `hexTxn` prints.
+public func parseHexTxn(_ text: String) -> UInt64? {
+    guard (1...16).contains(text.count) else { return nil }
+    return UInt64(text, radix: 16)
+}
+
 /// How a message reads in a tap line or a log: one line of text, or one JSON object.
 /// Pixels and descriptors are summarised (sizes, boxes), never dumped.
 public enum MessageSummary {
@@ -12,9 +25,9 @@ public enum MessageSummary {
         case let .frame(f):
             parts += frameFields(f)
         case let .detect(d):
-            parts += ["txn=\(d.txn)"] + frameFields(d.frame) + ["snapshot=\(snapshotText(d.snapshot))"]
+            parts += ["txn=\(hexTxn(d.txn))"] + frameFields(d.frame) + ["snapshot=\(snapshotText(d.snapshot))"]
         case let .result(r):
-            parts += ["txn=\(r.txn)", "camera=\(r.camera)", "seq=\(r.sequence)", "captured=\(r.captureMonotonicNs)",
+            parts += ["txn=\(hexTxn(r.txn))", "camera=\(r.camera)", "seq=\(r.sequence)", "captured=\(r.captureMonotonicNs)",
                       "detect_us=\(r.detectMicros)", "descriptor_us=\(r.descriptorMicros)", "faces=\(r.faces.count)"]
             for (i, face) in r.faces.enumerated() {
                 let b = face.box
@@ -26,7 +39,7 @@ public enum MessageSummary {
             parts.append("t=\(h.monotonicNs)")
             parts += h.counters.map { "\($0.name)=\($0.value)" }
         case let .error(e):
-            parts += ["code=\(e.code)"] + (e.txn != 0 ? ["txn=\(e.txn)"] : []) + ["text=\(quoted(e.text))"]
+            parts += ["code=\(e.code)"] + (e.txn != 0 ? ["txn=\(hexTxn(e.txn))"] : []) + ["text=\(quoted(e.text))"]
         case let .tapSubscribe(s):
             parts += ["mask=0x\(String(s.kindMask, radix: 16))", "pixels=\(s.includePixels)"]
             if !s.camera.isEmpty { parts.append("camera=\(s.camera)") }
@@ -65,14 +78,14 @@ public enum MessageSummary {
             object.merge(frameJSON(f)) { $1 }
         case let .detect(d):
             object.merge(frameJSON(d.frame)) { $1 }
-            object["txn"] = d.txn
+            object["txn"] = hexTxn(d.txn)
             object["snapshot"] = [
                 "capture_mono_ns": d.snapshot.captureMonotonicNs,
                 "motion": d.snapshot.motion,
                 "sessions": d.snapshot.sessions.map { ["id": $0.sessionID, "lock": $0.lock] as [String: Any] },
             ] as [String: Any]
         case let .result(r):
-            object.merge(["txn": r.txn, "camera": r.camera, "seq": r.sequence, "capture_mono_ns": r.captureMonotonicNs,
+            object.merge(["txn": hexTxn(r.txn), "camera": r.camera, "seq": r.sequence, "capture_mono_ns": r.captureMonotonicNs,
                           "detect_us": r.detectMicros, "descriptor_us": r.descriptorMicros,
                           "faces": r.faces.map { f in
                               ["box": [f.box.left, f.box.top, f.box.right, f.box.bottom], "quality": Double(f.quality)] as [String: Any]
@@ -83,7 +96,7 @@ public enum MessageSummary {
             object["mono_ns"] = h.monotonicNs
             object["counters"] = Dictionary(h.counters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         case let .error(e):
-            object.merge(["code": e.code.description, "txn": e.txn, "text": e.text]) { $1 }
+            object.merge(["code": e.code.description, "txn": hexTxn(e.txn), "text": e.text]) { $1 }
         case let .tapSubscribe(s):
             object.merge(["kind_mask": s.kindMask, "include_pixels": s.includePixels, "camera": s.camera]) { $1 }
         case let .tapEvent(e):

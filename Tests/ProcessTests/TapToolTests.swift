@@ -77,7 +77,7 @@ final class TapToolTests: XCTestCase {
         try control.start()
         defer { control.stop() }
 
-        let tap = try ChildProcess(Paths.executable("facegate-tap"), ["attach", path, "--kind", "detect,result", "--txn", "7", "--count", "2"],
+        let tap = try ChildProcess(Paths.executable("facegate-tap"), ["attach", path, "--kind", "detect,result", "--txn", "0000000000000007", "--count", "2"],
                                    logDirectory: dir.url, name: "tap")
         defer { tap.terminate() }
         XCTAssertTrue(waitUntil(timeout: 20) { hub.subscriberCount == 1 }, tap.log)
@@ -92,9 +92,9 @@ final class TapToolTests: XCTestCase {
         XCTAssertEqual(tap.waitForExit(timeout: 20), 0, tap.log)
         let lines = tap.log.split(separator: "\n").filter { !$0.hasPrefix("facegate-tap:") }
         XCTAssertEqual(lines.count, 2, tap.log)
-        XCTAssertTrue(lines[0].hasPrefix("out recognizer:r1 detect txn=7 camera=cam-a seq=2"), String(lines[0]))
+        XCTAssertTrue(lines[0].hasPrefix("out recognizer:r1 detect txn=0000000000000007 camera=cam-a seq=2"), String(lines[0]))
         XCTAssertTrue(lines[0].contains("snapshot={DC006#9}"), String(lines[0]))
-        XCTAssertTrue(lines[1].hasPrefix("in recognizer:r1 result txn=7"), String(lines[1]))
+        XCTAssertTrue(lines[1].hasPrefix("in recognizer:r1 result txn=0000000000000007"), String(lines[1]))
     }
 
     func testUnknownKindIsAClearError() throws {
