@@ -192,7 +192,7 @@ enum EngineBench {
         return (box, distance)
     }
 
-    static func centreDistance(_ a: DetectedFace.Box, _ b: DetectedFace.Box) -> Int {
+    static func centreDistance(_ a: FaceDetection.Box, _ b: FaceDetection.Box) -> Int {
         abs(a.left + a.right - b.left - b.right) + abs(a.top + a.bottom - b.top - b.bottom)
     }
 

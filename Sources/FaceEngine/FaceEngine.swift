@@ -3,10 +3,10 @@ import Foundation
 
 /// A face found in an image together with its descriptor.
 public struct DescribedFace: Sendable, Equatable {
-    public var face: DetectedFace
-    public var descriptor: FaceDescriptor
+    public var face: FaceDetection
+    public var descriptor: DescriptorVector
 
-    public init(face: DetectedFace, descriptor: FaceDescriptor) {
+    public init(face: FaceDetection, descriptor: DescriptorVector) {
         self.face = face
         self.descriptor = descriptor
     }
@@ -74,7 +74,7 @@ public final class FaceEngine: @unchecked Sendable {
     // MARK: Detection
 
     /// Faces in `image`, highest detector score first, with landmarks and quality.
-    public func detect(image: Image) throws -> [DetectedFace] {
+    public func detect(image: Image) throws -> [FaceDetection] {
         try image.bytes.withUnsafeBytes { pixels in
             try detect(pixels: pixels, format: image.format, width: image.width, height: image.height, stride: image.stride)
         }
@@ -82,7 +82,7 @@ public final class FaceEngine: @unchecked Sendable {
 
     /// The same on pixels the caller owns (e.g. a received frame), without copying them.
     public func detect(pixels: UnsafeRawBufferPointer, format: Image.PixelFormat, width: Int, height: Int,
-                       stride: Int) throws -> [DetectedFace] {
+                       stride: Int) throws -> [FaceDetection] {
         var image = try shimImage(pixels, format, width, height, stride)
         let maxWidth = Int32(options.maxDetectWidth ?? 0)
         var capacity = 16
@@ -98,33 +98,33 @@ public final class FaceEngine: @unchecked Sendable {
                 capacity = Int(count)
                 continue
             }
-            return faces.prefix(Int(count)).map { DetectedFace(shim: $0, imageWidth: width, imageHeight: height) }
+            return faces.prefix(Int(count)).map { FaceDetection(shim: $0, imageWidth: width, imageHeight: height) }
         }
     }
 
     // MARK: Descriptors
 
     /// One descriptor per face, computed from its landmarks on this same image.
-    public func descriptors(for faces: [DetectedFace], in image: Image) throws -> [FaceDescriptor] {
+    public func descriptors(for faces: [FaceDetection], in image: Image) throws -> [DescriptorVector] {
         try image.bytes.withUnsafeBytes { pixels in
             try descriptors(for: faces, pixels: pixels, format: image.format, width: image.width,
                             height: image.height, stride: image.stride)
         }
     }
 
-    public func descriptors(for faces: [DetectedFace], pixels: UnsafeRawBufferPointer, format: Image.PixelFormat,
-                            width: Int, height: Int, stride: Int) throws -> [FaceDescriptor] {
+    public func descriptors(for faces: [FaceDetection], pixels: UnsafeRawBufferPointer, format: Image.PixelFormat,
+                            width: Int, height: Int, stride: Int) throws -> [DescriptorVector] {
         guard !faces.isEmpty else { return [] }
         var image = try shimImage(pixels, format, width, height, stride)
         var shimFaces = try faces.map { try $0.shimFace() }
-        var values = [Float](repeating: 0, count: faces.count * FaceDescriptor.length)
+        var values = [Float](repeating: 0, count: faces.count * DescriptorVector.length)
         try withInstance { engine in
             try ShimCall.run { message, size in
                 fg_descriptors(engine, &image, &shimFaces, Int32(faces.count), &values, message, size)
             }
         }
         return (0..<faces.count).map {
-            FaceDescriptor(unchecked: Array(values[$0 * FaceDescriptor.length..<($0 + 1) * FaceDescriptor.length]))
+            DescriptorVector(unchecked: Array(values[$0 * DescriptorVector.length..<($0 + 1) * DescriptorVector.length]))
         }
     }
 
@@ -161,7 +161,7 @@ public final class FaceEngine: @unchecked Sendable {
     }
 }
 
-extension DetectedFace {
+extension FaceDetection {
     init(shim f: fg_face, imageWidth: Int, imageHeight: Int) {
         let raw = Box(left: Int(f.left), top: Int(f.top), right: Int(f.right), bottom: Int(f.bottom))
         let points: [Point] = withUnsafeBytes(of: f.landmarks) { bytes in

@@ -17,7 +17,7 @@ public struct FaceQuality: Sendable, Equatable {
     public let frontality: Double
     public let score: Double
 
-    public init(landmarks: [DetectedFace.Point]) {
+    public init(landmarks: [FaceDetection.Point]) {
         let eyes: (Range<Int>, Range<Int>)
         let nose: Int
         switch landmarks.count {

@@ -14,7 +14,7 @@ struct DetectProcessor: Sendable {
         do {
             let t0 = MonotonicClock.nowNanoseconds()
             var t1 = t0
-            let described: [(DetectedFace, FaceDescriptor)] = try frame.pixels.withUnsafeBytes { pixels in
+            let described: [(FaceDetection, DescriptorVector)] = try frame.pixels.withUnsafeBytes { pixels in
                 let found = try engine.detect(pixels: pixels, format: format, width: Int(frame.width),
                                               height: Int(frame.height), stride: Int(frame.stride))
                 t1 = MonotonicClock.nowNanoseconds()

@@ -23,7 +23,7 @@ final class ConformanceTests: XCTestCase {
             (try EngineFixture.fivePoint.get(), \ReferenceFaces.Face.descriptor_5pt, "5pt"),
             (try EngineFixture.sixtyEightPoint.get(), \ReferenceFaces.Face.descriptor_68pt, "68pt"),
         ] {
-            var ours: [(person: String, name: String, descriptor: FaceDescriptor, reference: [Float])] = []
+            var ours: [(person: String, name: String, descriptor: DescriptorVector, reference: [Float])] = []
             for photo in reference.images {
                 let image = try EngineFixture.photo(photo.file)
                 let described = try engine.analyze(image: image)
@@ -38,7 +38,7 @@ final class ConformanceTests: XCTestCase {
             for a in 0..<ours.count {
                 for b in (a + 1)..<ours.count {
                     let d = ours[a].descriptor.distance(to: ours[b].descriptor)
-                    let refDistance = FaceDescriptor.euclideanDistance(ours[a].reference, ours[b].reference)
+                    let refDistance = DescriptorVector.euclideanDistance(ours[a].reference, ours[b].reference)
                     let same = ours[a].person == ours[b].person
                     let what = "\(label) \(ours[a].name)–\(ours[b].name): ours \(d), reference \(refDistance)"
                     XCTAssertEqual(refDistance < 0.6, same, "reference itself: " + what)
@@ -73,7 +73,7 @@ final class ConformanceTests: XCTestCase {
                                 abs(box.bottom - ref.bottom), abs(box.left - ref.left)].max()!
                 worstBox = max(worstBox, boxError)
                 XCTAssertLessThanOrEqual(boxError, boxTolerance, "\(photo.file)#\(i): box \(box), reference trbl \(ref.box_trbl)")
-                let distance = FaceDescriptor.euclideanDistance(face.1.values, ref[keyPath: keyPath])
+                let distance = DescriptorVector.euclideanDistance(face.1.values, ref[keyPath: keyPath])
                 worstDescriptor = max(worstDescriptor, distance)
                 XCTAssertLessThan(distance, descriptorTolerance, "\(photo.file)#\(i): descriptor distance to reference")
             }

@@ -61,7 +61,7 @@ final class EngineBehaviourTests: XCTestCase {
                                     abs(face.face.box.right - ref.right), abs(face.face.box.bottom - ref.bottom)].max()!) / size
                 worstBoxShift = max(worstBoxShift, shift)
                 XCTAssertLessThan(shift, 0.25, "\(photo.file)#\(i): box \(face.face.box) vs reference trbl \(ref.box_trbl)")
-                let distance = FaceDescriptor.euclideanDistance(face.descriptor.values, ref.descriptor_5pt)
+                let distance = DescriptorVector.euclideanDistance(face.descriptor.values, ref.descriptor_5pt)
                 worstDistance = max(worstDistance, distance)
                 XCTAssertLessThan(distance, 0.15, "\(photo.file)#\(i)")
             }
@@ -69,7 +69,7 @@ final class EngineBehaviourTests: XCTestCase {
         print("downscaled detection (640 px): worst box shift \(worstBoxShift) of face width, worst descriptor distance \(worstDistance)")
     }
 
-    private func centreDistance(_ box: DetectedFace.Box, _ ref: ReferenceFaces.Face) -> Int {
+    private func centreDistance(_ box: FaceDetection.Box, _ ref: ReferenceFaces.Face) -> Int {
         abs(box.left + box.right - ref.left - ref.right) + abs(box.top + box.bottom - ref.top - ref.bottom)
     }
 
@@ -117,15 +117,15 @@ final class EngineBehaviourTests: XCTestCase {
     }
 
     func testDescriptorDistanceHelper() {
-        let a = FaceDescriptor([Float](repeating: 0, count: 128))!
+        let a = DescriptorVector([Float](repeating: 0, count: 128))!
         var v = [Float](repeating: 0, count: 128)
         v[0] = 3; v[1] = 4
-        let b = FaceDescriptor(v)!
+        let b = DescriptorVector(v)!
         XCTAssertEqual(a.distance(to: b), 5, accuracy: 1e-9)
         XCTAssertEqual(b.distance(to: b), 0)
-        XCTAssertNil(FaceDescriptor([1, 2, 3]))
-        XCTAssertNil(FaceDescriptor([Float](repeating: .nan, count: 128)))
-        XCTAssertEqual(FaceDescriptor.euclideanDistance([1], [1, 2]), .infinity)
+        XCTAssertNil(DescriptorVector([1, 2, 3]))
+        XCTAssertNil(DescriptorVector([Float](repeating: .nan, count: 128)))
+        XCTAssertEqual(DescriptorVector.euclideanDistance([1], [1, 2]), .infinity)
     }
 }
 

@@ -111,7 +111,7 @@ final class ErrorTests: XCTestCase {
         }
     }
 
-    private func sampleFace(_ engine: FaceEngine) throws -> [DetectedFace] {
+    private func sampleFace(_ engine: FaceEngine) throws -> [FaceDetection] {
         try engine.detect(image: EngineFixture.photo("obama-240p.jpg"))
     }
 }

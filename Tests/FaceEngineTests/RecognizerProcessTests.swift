@@ -45,7 +45,7 @@ final class RecognizerProcessTests: XCTestCase {
                 XCTAssertEqual(face.descriptor.count, 128)
                 XCTAssertTrue(face.box.left >= 0 && face.box.right < Int32(image.width), "box inside the frame")
                 XCTAssertTrue((0...1).contains(face.quality))
-                closestToLin = min(closestToLin, FaceDescriptor.euclideanDistance(face.descriptor, lin.descriptor_5pt))
+                closestToLin = min(closestToLin, DescriptorVector.euclideanDistance(face.descriptor, lin.descriptor_5pt))
             }
             XCTAssertEqual(try broker.nextCredit(connection), 1, "credit again after each answer")
             txn += 1

@@ -1,5 +1,5 @@
 /// One face found in an image.
-public struct DetectedFace: Sendable, Equatable {
+public struct FaceDetection: Sendable, Equatable {
     /// A rectangle in image pixels, dlib's convention: `right` and `bottom` are the last
     /// pixel column/row inside it (so width = right - left + 1).
     public struct Box: Sendable, Equatable, CustomStringConvertible {

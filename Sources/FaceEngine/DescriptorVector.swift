@@ -1,6 +1,6 @@
 /// dlib's 128-dimensional face descriptor. Two descriptors of the same person are usually
 /// less than 0.6 apart (Euclidean), of different people more.
-public struct FaceDescriptor: Sendable, Equatable, Hashable {
+public struct DescriptorVector: Sendable, Equatable, Hashable {
     public static let length = 128
 
     public let values: [Float]
@@ -13,7 +13,7 @@ public struct FaceDescriptor: Sendable, Equatable, Hashable {
 
     init(unchecked values: [Float]) { self.values = values }
 
-    public func distance(to other: FaceDescriptor) -> Double {
+    public func distance(to other: DescriptorVector) -> Double {
         Self.euclideanDistance(values, other.values)
     }
 
