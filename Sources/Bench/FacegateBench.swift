@@ -5,7 +5,7 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Broker.self, Capture.self, Engine.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -22,6 +22,8 @@ struct FacegateBench: ParsableCommand {
         func run() throws {
             try Wire().run()
             print()
+            try WireFuzz.run(mutations: 2_000_000, seed: 1)
+            print()
             try Broker().run()
             print()
             try Capture().run()
@@ -35,6 +37,13 @@ struct FacegateBench: ParsableCommand {
         @Option var frames = 1500
         @Option var rounds = 5
         func run() throws { try WireBench.run(frames: frames, rounds: rounds) }
+    }
+
+    struct Fuzz: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mutate valid messages and decode them, many times over.")
+        @Option var mutations = 10_000_000
+        @Option var seed: UInt64 = UInt64(UInt32.random(in: 0...UInt32.max))
+        func run() throws { try WireFuzz.run(mutations: mutations, seed: seed) }
     }
 
     struct Broker: ParsableCommand {

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import WireProtocol
 
@@ -147,18 +148,5 @@ final class CodecTests: XCTestCase {
         var decoder = FrameDecoder()
         try decoder.append(MessageCodec.encodeFrame(.frame(frame)))
         XCTAssertEqual(try decoder.nextMessage(), .frame(frame))
-    }
-}
-
-/// A small deterministic generator, so a failing mutation is reproducible from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import WireProtocol
 
@@ -12,7 +13,7 @@ final class RobustnessTests: XCTestCase {
         var decodedCount = 0, rejected = 0
         for i in 0..<Self.mutationCount {
             var body = bodies[i % bodies.count]
-            Self.mutate(&body, &rng)
+            WireMutator.mutate(&body, &rng)
             do {
                 let message = try MessageCodec.decodeBody(body)
                 decodedCount += 1
@@ -47,22 +48,6 @@ final class RobustnessTests: XCTestCase {
                 }
             } catch {
                 XCTFail("round \(round): untyped error \(error)")
-            }
-        }
-    }
-
-    static func mutate(_ body: inout [UInt8], _ rng: inout SplitMix64) {
-        let operations = Int(rng.next() % 3) + 1
-        for _ in 0..<operations {
-            guard !body.isEmpty else { body.append(UInt8(truncatingIfNeeded: rng.next())); continue }
-            let at = Int(rng.next() % UInt64(body.count))
-            switch rng.next() % 6 {
-            case 0: body[at] ^= UInt8(1) << UInt8(rng.next() % 8)
-            case 1: body[at] = UInt8(truncatingIfNeeded: rng.next())
-            case 2: body.insert(UInt8(truncatingIfNeeded: rng.next()), at: at)
-            case 3: body.remove(at: at)
-            case 4: body[at] = [0x00, 0xff, 0x7f, 0x80][Int(rng.next() % 4)]
-            default: body.removeLast(min(body.count, Int(rng.next() % 8)))
             }
         }
     }
