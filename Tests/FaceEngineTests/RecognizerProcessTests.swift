@@ -107,6 +107,31 @@ final class RecognizerProcessTests: XCTestCase {
         XCTAssertEqual(answered, [1, 2])
     }
 
+    func testControlSocketAnswersStatus() throws {
+        let dir = TemporaryDirectory(prefix: "fgr")
+        let broker = try TestBrokerPeer(path: dir.file("recognizer.sock").path)
+        let control = dir.file("r.ctl").path
+        let recognizer = try startRecognizer(socket: broker.path, dir: dir, extra: [:], arguments: ["--control", control])
+        defer { recognizer.terminate() }
+        let connection = try broker.accept()
+        XCTAssertEqual(try broker.nextCredit(connection), 1)
+        try connection.send(.detect(makeDetect(txn: 5, sequence: 5, image: Image(contentsOfFile: Paths.face("obama-240p.jpg").path))))
+        XCTAssertEqual(try broker.nextResult(connection).faces.count, 1)
+
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: control) })
+        let admin = try MessageConnection.connect(path: control, hello: Hello(role: .admin, name: "test", pid: UInt32(getpid())),
+                                                  expecting: [.recognizer])
+        defer { admin.close() }
+        try admin.send(.statusRequest)
+        guard case let .statusReply(reply) = try admin.receive() else { return XCTFail("expected a status reply") }
+        let status = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(reply.json.utf8)) as? [String: Any])
+        XCTAssertEqual(status["name"] as? String, "t1")
+        XCTAssertEqual(status["broker_connected"] as? Bool, true)
+        let counters = try XCTUnwrap(status["counters"] as? [String: Any])
+        XCTAssertEqual(counters["results_sent"] as? Int, 1)
+        XCTAssertEqual(counters["faces_found"] as? Int, 1)
+    }
+
     func testMissingModelsExitWithTheFileNamed() throws {
         let dir = TemporaryDirectory(prefix: "fgr")
         let child = try ChildProcess(Paths.executable("facegate-recognizer"),
