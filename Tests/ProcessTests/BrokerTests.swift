@@ -222,6 +222,32 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(h.unlocks("DC001"), [])
     }
 
+    /// Members, faces and grants changed while the broker runs take effect without a restart.
+    func testGalleryAndGrantChangesApplyWithoutRestart() throws {
+        let (h, camera, _) = try harness()
+        try h.touch("DC006")
+        try camera.show("lin-manuel-miranda.png")
+        XCTAssertEqual(h.waitForAudit(1).last?.kind, .unknownFace, h.dump())
+
+        try h.enroll("lin", photo: "lin-manuel-miranda.png", grants: ["DC006"])
+        XCTAssertTrue(h.broker.waitForLine("msg=\"gallery loaded\"", "members=3"), h.dump())
+        try camera.show("lin-manuel-miranda.png")
+        XCTAssertEqual(h.waitForAudit(2).last?.kind, .unlock, h.dump())
+        XCTAssertTrue(h.locks.waitForRecords { _ in h.unlocks("DC006").count == 1 }, h.dump())
+
+        // A revoked grant stops the next touch from opening the door.
+        try h.store.removeGrant(member: "obama", lock: "DC001")
+        XCTAssertTrue(h.broker.waitForLine("msg=\"gallery loaded\"", count: 3), h.dump())
+        try h.touch("DC001")
+        try camera.show("obama2.jpg")
+        let last = h.waitForAudit(3).last
+        XCTAssertEqual(last?.member?.name, "obama")
+        XCTAssertNotEqual(last?.kind, .unlock, h.dump())
+        XCTAssertFalse(last?.unlockedLocks.contains("DC001") ?? true)
+        Thread.sleep(forTimeInterval: 0.3)
+        XCTAssertEqual(h.unlocks("DC001"), [])
+    }
+
     /// The broker's status over its control socket names the open session and the recognizer.
     func testStatusOverControlSocket() throws {
         let (h, _, _) = try harness()
