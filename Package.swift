@@ -84,6 +84,7 @@ let package = Package(
         ]),
         .executableTarget(name: "Bench", dependencies: [
             "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig", "TestSupport",
+            "GalleryStore", "MQTTClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

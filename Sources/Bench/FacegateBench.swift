@@ -5,7 +5,7 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, EndToEnd.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -29,7 +29,16 @@ struct FacegateBench: ParsableCommand {
             try Capture().run()
             print()
             try Engine().run()
+            print()
+            try EndToEnd().run()
         }
+    }
+
+    struct EndToEnd: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "e2e",
+                                                        abstract: "Capture-to-unlock latency and frames/s with one and two recognizers.")
+        @Option var seconds = 20.0
+        func run() throws { try EndToEndBench.run(seconds: seconds) }
     }
 
     struct Wire: ParsableCommand {

@@ -1,0 +1,141 @@
+import Foundation
+import GalleryStore
+import MQTTClient
+import ProcessSupport
+import TestSupport
+import WireProtocol
+
+/// The whole pipeline on the clip: real mosquitto, broker, capture (file source, real-time
+/// playback, looped) and one or two recognizers, lin-manuel-miranda enrolled from his photo.
+/// A bench MQTT client plays the keypad: touch, wait for the unlock on `/set`, release, again.
+/// Latency = when the unlock reached the subscriber − the capture time of the frame that
+/// matched (from its audit row), both CLOCK_MONOTONIC. Frames/s = recognition results per
+/// second while the lock is touched.
+enum EndToEndBench {
+    static func run(seconds: Double = 20) throws {
+        print("end to end: short_hamilton_clip.mp4 at 640 px, HOG upsample 1, capture -> broker -> recognizer(s) -> unlock on MQTT")
+        for recognizers in [1, 2] {
+            try measure(recognizers: recognizers, seconds: seconds)
+        }
+    }
+
+    static func measure(recognizers count: Int, seconds: Double) throws {
+        let dir = TemporaryDirectory(prefix: "fge2e")
+        let mosquitto = try MosquittoServer()
+        let clip = FacegateBench.facesDirectory + "/short_hamilton_clip.mp4"
+        let config = dir.file("facegate.toml")
+        try """
+        [runtime]
+        sockets_dir = "\(dir.file("run").path)"
+        database = "\(dir.file("fg.sqlite").path)"
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(mosquitto.port)
+        [[locks]]
+        id = "DC001"
+        occupancy_max = 600
+        [[cameras]]
+        id = "cam-a"
+        source = "file://\(clip)?loop=true"
+        fps = 30
+        max_width = 640
+        locks = ["DC001"]
+        [recognizer]
+        models_dir = "\(FacegateBench.modelsDirectory)"
+        [decision]
+        max_decision_age = 5
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+        let env = ["FACEGATE_LOG_LEVEL": "warn"]
+        func admin(_ args: [String]) throws {
+            let p = try ChildProcess(Paths.executable("facegate"), args + ["--config", config.path], environment: env,
+                                     logDirectory: dir.url, name: "admin")
+            guard p.waitForExit(timeout: 120) == 0 else { throw BenchError.failed("facegate \(args.joined(separator: " ")): \(p.log)") }
+        }
+        try admin(["faces", "enroll", "lin", FacegateBench.facesDirectory + "/lin-manuel-miranda.png", "--create"])
+        try admin(["grants", "add", "lin", "DC001"])
+
+        let broker = try ChildProcess(Paths.executable("facegate-broker"), ["--config", config.path], environment: env,
+                                      logDirectory: dir.url, name: "broker")
+        defer { broker.terminate() }
+        let run = dir.file("run").path
+        guard waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: run + "/broker.ctl") }) else {
+            throw BenchError.failed("broker did not start: \(broker.log)")
+        }
+        var workers: [ChildProcess] = []
+        defer { workers.forEach { $0.terminate() } }
+        for i in 0..<count {
+            workers.append(try ChildProcess(Paths.executable("facegate-recognizer"), ["--config", config.path, "--name", "r\(i)"],
+                                            environment: env, logDirectory: dir.url, name: "recognizer-\(i)"))
+        }
+        let capture = try ChildProcess(Paths.executable("facegate-capture"), ["--config", config.path, "--camera", "cam-a"],
+                                       environment: env, logDirectory: dir.url, name: "capture")
+        defer { capture.terminate() }
+        guard waitUntil(timeout: 60, {
+            guard let s = try? BrokerBench.status(run) else { return false }
+            return s.contains("\"connected\":true") && s.components(separatedBy: "recognizer:r").count > count
+        }) else { throw BenchError.failed("pipeline did not come up: \(broker.log)") }
+
+        // The keypad: a client of our own, timestamping each /set on arrival.
+        let unlocks = UnlockRecorder()
+        let keypad = try MQTTConnection(options: MQTTOptions(host: "127.0.0.1", port: Int(mosquitto.port), clientID: "bench-keypad"),
+                                        log: Log(component: "bench")) { event in
+            if case let .message(m) = event { unlocks.record(m.topic) }
+        }
+        keypad.subscribe("zigbee2mqtt/DC001/set")
+        keypad.start()
+        defer { keypad.stop() }
+        guard waitUntil(timeout: 10, { keypad.isConnected }) else { throw BenchError.failed("bench MQTT client did not connect") }
+        Thread.sleep(forTimeInterval: 0.5)
+
+        let store = try GalleryStore(path: dir.file("fg.sqlite").path)
+        var latencies: [Double] = []
+        var missed = 0
+        let resultsBefore = try results(run)
+        let start = MonotonicClock.nowNanoseconds()
+        var touchedNs: UInt64 = 0
+        while Double(MonotonicClock.nowNanoseconds() - start) / 1e9 < seconds {
+            let before = unlocks.count
+            let touch = MonotonicClock.nowNanoseconds()
+            keypad.publish(topic: "zigbee2mqtt/DC001", text: #"{"occupancy":true}"#)
+            if waitUntil(timeout: 5, interval: 0.001, { unlocks.count > before }), let arrived = unlocks.last {
+                touchedNs += arrived - touch
+                // The audit row is written right after the publish; give it a moment.
+                var captured: UInt64?
+                waitUntil(timeout: 2, interval: 0.005) {
+                    captured = (try? store.auditTail(limit: 20))?.last(where: { $0.entry.kind == .unlock })
+                        .flatMap { $0.entry.captureMonotonicNs }
+                    return captured.map { $0 >= touch } ?? false
+                }
+                if let captured, captured >= touch, arrived > captured { latencies.append(Double(arrived - captured) / 1e6) }
+            } else {
+                missed += 1
+            }
+            keypad.publish(topic: "zigbee2mqtt/DC001", text: #"{"occupancy":false}"#)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let elapsed = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        let recognized = try results(run) - resultsBefore
+        latencies.sort()
+        func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print(String(format: "  %d recognizer%@: capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d); touch->unlock mean %6.1f ms; %5.1f frames/s recognized",
+                     count, count == 1 ? " " : "s", pct(0.5), pct(0.99), latencies.count, missed,
+                     latencies.isEmpty ? .nan : Double(touchedNs) / Double(latencies.count + missed) / 1e6,
+                     Double(recognized) / elapsed))
+    }
+
+    static func results(_ run: String) throws -> Int {
+        let json = try BrokerBench.status(run)
+        guard let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let counters = object["counters"] as? [String: Any], let n = counters["results"] as? Int else { return 0 }
+        return n
+    }
+}
+
+final class UnlockRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var arrivals: [UInt64] = []
+    func record(_ topic: String) { lock.lock(); arrivals.append(MonotonicClock.nowNanoseconds()); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return arrivals.count }
+    var last: UInt64? { lock.lock(); defer { lock.unlock() }; return arrivals.last }
+}
