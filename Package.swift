@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
-        .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport"]),
+        .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.

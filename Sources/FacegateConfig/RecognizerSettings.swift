@@ -28,7 +28,7 @@ public struct RecognizerSettings: Equatable, Sendable {
         let defaults = RecognizerSettings()
         modelsDirectory = reader.nonEmptyString("models_dir") ?? defaults.modelsDirectory
         detector = Detector(rawValue: reader.choice("detector", ["hog", "mmod"], default: "hog")) ?? .hog
-        upsample = reader.int("upsample", default: defaults.upsample, in: 0...4)
+        upsample = reader.int("upsample", default: defaults.upsample, in: 0...3)
         landmarks = reader.int("landmarks", default: defaults.landmarks, in: Int.min...Int.max)
         if landmarks != 5 && landmarks != 68 {
             reader.problem("landmarks", "must be 5 or 68, not \(landmarks)")
