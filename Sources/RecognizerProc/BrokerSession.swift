@@ -179,7 +179,7 @@ final class BrokerSession: @unchecked Sendable {
                 case .heartbeat:
                     break
                 case let .error(error):
-                    log.warning("broker reports an error", ["code": error.code, "txn": txnText(error.txn), "text": error.text])
+                    log.warning("broker reports an error", ["code": error.code, "txn": hexTxn(error.txn), "text": error.text])
                 default:
                     log.debug("ignoring message from broker", ["kind": message.kind])
                 }
@@ -206,7 +206,7 @@ final class BrokerSession: @unchecked Sendable {
         if granted > 0 { granted -= 1 }
         let credit = grantableLocked()
         condition.unlock()
-        log.warning("detect with an invalid frame; answering with an error", ["txn": txnText(txn), "error": error.description])
+        log.warning("detect with an invalid frame; answering with an error", ["txn": hexTxn(txn), "error": error.description])
         send(.error(ErrorMessage(code: .invalidFrame, txn: txn, text: error.description)), on: open)
         if credit > 0 { send(.credit(Credit(count: UInt32(credit))), on: open) }
     }
@@ -218,7 +218,7 @@ final class BrokerSession: @unchecked Sendable {
             granted -= 1
         } else {
             counters.creditViolations += 1
-            log.warning("detect without credit; processing it anyway", ["camera": detect.frame.camera, "txn": txnText(detect.txn)])
+            log.warning("detect without credit; processing it anyway", ["camera": detect.frame.camera, "txn": hexTxn(detect.txn)])
         }
         queue.append(Job(detect: detect, connection: open, receivedNs: MonotonicClock.nowNanoseconds()))
         // Broadcast: the heartbeat and backoff waits share this condition.
@@ -270,7 +270,7 @@ final class BrokerSession: @unchecked Sendable {
             condition.unlock()
 
             let frame = job.detect.frame
-            let flog = log.with(["camera": frame.camera, "txn": txnText(job.detect.txn)])
+            let flog = log.with(["camera": frame.camera, "txn": hexTxn(job.detect.txn)])
             switch answer {
             case let .result(result):
                 flog.debug("frame answered", ["seq": frame.sequence, "faces": result.faces.count,

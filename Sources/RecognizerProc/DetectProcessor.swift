@@ -47,9 +47,3 @@ struct DetectProcessor: Sendable {
         }
     }
 }
-
-/// The 16-hex-digit form the broker logs txns in, so `grep txn=…` finds both sides.
-func txnText(_ txn: UInt64) -> String {
-    let hex = String(txn, radix: 16)
-    return String(repeating: "0", count: max(0, 16 - hex.count)) + hex
-}
