@@ -1,5 +1,6 @@
 import CameraCapture
 import Foundation
+import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-capture process needs, from `--config FILE --camera ID` or from
@@ -35,7 +36,7 @@ struct CaptureOptions {
     /// Parses `arguments` (without the program name). Every problem is a `CaptureOptionsError`
     /// naming the flag.
     static func parse(_ arguments: [String]) throws -> CaptureOptions {
-        var flags = try FlagReader(arguments)
+        var flags = try CommandLineFlags(arguments)
         if flags.bool("--help") || flags.bool("-h") { throw CaptureOptionsError.helpRequested }
         let configPath = try flags.value("--config")
         guard let cameraId = try flags.value("--camera"), !cameraId.isEmpty else {
@@ -100,51 +101,5 @@ enum CaptureOptionsError: Error, CustomStringConvertible {
         case let .badSource(why): why
         case let .config(why): why
         }
-    }
-}
-
-/// `--flag value` and `--flag=value` pairs, each taken once; what is left over is an error.
-private struct FlagReader {
-    private var pairs: [(flag: String, value: String?)] = []
-
-    init(_ arguments: [String]) throws {
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("-") else { throw CaptureOptionsError.unknown(argument) }
-            if let eq = argument.firstIndex(of: "=") {
-                pairs.append((String(argument[..<eq]), String(argument[argument.index(after: eq)...])))
-            } else if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
-                pairs.append((argument, arguments[index + 1]))
-                index += 1
-            } else {
-                pairs.append((argument, nil))
-            }
-            index += 1
-        }
-    }
-
-    mutating func bool(_ flag: String) -> Bool {
-        guard let index = pairs.firstIndex(where: { $0.flag == flag && $0.value == nil }) else { return false }
-        pairs.remove(at: index)
-        return true
-    }
-
-    mutating func value(_ flag: String) throws -> String? {
-        guard let index = pairs.firstIndex(where: { $0.flag == flag }) else { return nil }
-        guard let value = pairs.remove(at: index).value else { throw CaptureOptionsError.invalid(flag, "(nothing)", "a value") }
-        return value
-    }
-
-    mutating func number(_ flag: String, positive: Bool) throws -> Double? {
-        guard let text = try value(flag) else { return nil }
-        guard let number = Double(text), number.isFinite, !positive || number > 0 else {
-            throw CaptureOptionsError.invalid(flag, text, positive ? "a positive number" : "a number")
-        }
-        return number
-    }
-
-    func rejectLeftovers() throws {
-        if let first = pairs.first { throw CaptureOptionsError.unknown(first.flag) }
     }
 }

@@ -1,6 +1,7 @@
 import FaceEngine
 import FacegateConfig
 import Foundation
+import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-recognizer process needs, from `--config FILE --name NAME` or from
@@ -40,7 +41,7 @@ struct RecognizerOptions {
     """
 
     static func parse(_ arguments: [String]) throws -> RecognizerOptions {
-        var flags = try FlagList(arguments)
+        var flags = try CommandLineFlags(arguments)
         if flags.bool("--help") || flags.bool("-h") { throw RecognizerOptionsError.helpRequested }
         let configPath = try flags.value("--config")
         let name = try flags.value("--name") ?? "recognizer"
@@ -145,53 +146,5 @@ enum RecognizerOptionsError: Error, CustomStringConvertible {
         case let .unknown(argument): "unknown argument '\(argument)'"
         case let .config(why): why
         }
-    }
-}
-
-/// `--flag value`, `--flag=value` and bare `--flag`, each taken once; leftovers are errors.
-private struct FlagList {
-    private var pairs: [(flag: String, value: String?)] = []
-
-    init(_ arguments: [String]) throws {
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            guard argument.hasPrefix("-") else { throw RecognizerOptionsError.unknown(argument) }
-            if let eq = argument.firstIndex(of: "=") {
-                pairs.append((String(argument[..<eq]), String(argument[argument.index(after: eq)...])))
-            } else if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
-                pairs.append((argument, arguments[index + 1]))
-                index += 1
-            } else {
-                pairs.append((argument, nil))
-            }
-            index += 1
-        }
-    }
-
-    mutating func bool(_ flag: String) -> Bool {
-        guard let index = pairs.firstIndex(where: { $0.flag == flag && $0.value == nil }) else { return false }
-        pairs.remove(at: index)
-        return true
-    }
-
-    mutating func value(_ flag: String) throws -> String? {
-        guard let index = pairs.firstIndex(where: { $0.flag == flag }) else { return nil }
-        guard let value = pairs.remove(at: index).value else {
-            throw RecognizerOptionsError.invalid(flag, "(nothing)", "a value")
-        }
-        return value
-    }
-
-    mutating func integer(_ flag: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = try value(flag) else { return nil }
-        guard let number = Int(text), range.contains(number) else {
-            throw RecognizerOptionsError.invalid(flag, text, "an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return number
-    }
-
-    func rejectLeftovers() throws {
-        if let first = pairs.first { throw RecognizerOptionsError.unknown(first.flag) }
     }
 }
