@@ -16,7 +16,7 @@ final class RecognizerProcessTests: XCTestCase {
         let frames = try ClipFrames.decode(into: dir.file("clip"))
         XCTAssertGreaterThanOrEqual(frames.count, 8, "clip decoded at 1 frame/s")
         let broker = try TestBrokerPeer(path: dir.file("recognizer.sock").path)
-        let notify = NotifyRecorder(path: dir.file("notify.sock").path)
+        let notify = NotifySocket(path: dir.file("notify.sock").path)
         let recognizer = try startRecognizer(socket: broker.path, dir: dir, extra: ["NOTIFY_SOCKET": notify.path])
         defer { recognizer.terminate() }
 
@@ -258,35 +258,3 @@ enum ClipFrames {
 }
 
 /// `$NOTIFY_SOCKET` played by the test: collects the sd_notify datagrams.
-final class NotifyRecorder {
-    let path: String
-    private let fd: Int32
-    private var received: [String] = []
-
-    init(path: String) {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        precondition(fd >= 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        precondition(bound == 0, "bind \(path): \(String(cString: strerror(errno)))")
-        var tv = timeval(tv_sec: 0, tv_usec: 20_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { close(fd); unlink(path) }
-
-    var messages: [String] {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            guard n > 0 else { break }
-            received.append(String(decoding: buffer[0..<n], as: UTF8.self))
-        }
-        return received
-    }
-}
