@@ -20,17 +20,19 @@ struct FacegateBench: ParsableCommand {
     struct All: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run every benchmark.")
         func run() throws {
-            try Wire().run()
+            // The defaults of each subcommand, called directly: a ParsableCommand made with
+            // `init()` has no parsed option values to read.
+            try WireBench.run()
             print()
             try WireFuzz.run(mutations: 2_000_000, seed: 1)
             print()
-            try Broker().run()
+            try BrokerBench.run()
             print()
-            try Capture().run()
+            try CaptureBench.run(clipPath: FacegateBench.facesDirectory + "/short_hamilton_clip.mp4")
             print()
-            try Engine().run()
+            try EngineBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
             print()
-            try EndToEnd().run()
+            try EndToEndBench.run()
         }
     }
 
