@@ -90,10 +90,10 @@ final class BrokerHarness: @unchecked Sendable {
         for lock in grants { _ = try store.addGrant(member: name, lock: lock) }
     }
 
-    func startBroker() throws {
+    func startBroker(environment: [String: String] = [:]) throws {
         brokerGeneration += 1
         broker = try ChildProcess(Paths.executable("facegate-broker"), ["--config", configURL.path],
-                                  environment: ["FACEGATE_LOG_LEVEL": "debug"], logDirectory: dir.url,
+                                  environment: ["FACEGATE_LOG_LEVEL": "debug"].merging(environment) { $1 }, logDirectory: dir.url,
                                   name: "broker-\(brokerGeneration)")
         XCTAssertTrue(broker.waitForLog("msg=\"mqtt subscriptions active\""), broker.log)
         XCTAssertTrue(broker.waitForLog("msg=\"broker ready\""), broker.log)

@@ -248,6 +248,21 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(h.unlocks("DC001"), [])
     }
 
+    /// Under systemd: READY once serving, WATCHDOG pings at half WATCHDOG_USEC, STOPPING and a
+    /// clean exit on SIGTERM, with the socket files removed.
+    func testSystemdNotifyAndCleanShutdown() throws {
+        let h = try BrokerHarness()
+        let notify = NotifySocket(path: h.dir.file("notify.sock").path)
+        try h.startBroker(environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "1000000"])
+        XCTAssertTrue(waitUntil(timeout: 10) { notify.messages.contains { $0.hasPrefix("READY=1") } }, "\(notify.messages)")
+        XCTAssertTrue(waitUntil(timeout: 10) { notify.messages.filter { $0 == "WATCHDOG=1" }.count >= 2 }, "\(notify.messages)")
+        XCTAssertEqual(h.broker.terminate(), 0, h.dump())
+        XCTAssertTrue(notify.messages.contains("STOPPING=1"), "\(notify.messages)")
+        for socket in ["capture.sock", "recognizer.sock", "broker.ctl"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: h.socketsDirectory + "/" + socket), socket)
+        }
+    }
+
     /// The broker's status over its control socket names the open session and the recognizer.
     func testStatusOverControlSocket() throws {
         let (h, _, _) = try harness()
