@@ -1,1 +1,0 @@
-// DeployTests: filled in by issue 6.
