@@ -11,7 +11,7 @@ packages=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   libgstrtspserver-1.0-dev gir1.2-gst-rtsp-server-1.0 python3-gi
   libdlib-dev libopenblas-dev liblapack-dev libpng-dev libjpeg-dev
-  libmosquitto-dev mosquitto mosquitto-clients
+  libmosquitto-dev mosquitto mosquitto-clients openssl
   sqlite3 libsqlite3-dev runit
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.

@@ -97,6 +97,8 @@ final class ConnectionCore: @unchecked Sendable {
     private var pendingSubscriptions: Set<Int32> = []
     private var connected = false
     private var everConnectedThisAttempt = false
+    /// What libmosquitto said went wrong during the current attempt (see `failureReason`).
+    private var attemptErrors: [String] = []
     private var dropped = 0
     private var started = false
     private let stopFlag = StopFlag()
@@ -167,6 +169,7 @@ final class ConnectionCore: @unchecked Sendable {
             if level == MOSQ_LOG_ERR || level == MOSQ_LOG_WARNING {
                 core.log.debug("libmosquitto: \(String(cString: text))")
             }
+            if level == MOSQ_LOG_ERR { core.noteAttemptError(String(cString: text)) }
         }
     }
 
@@ -240,13 +243,13 @@ final class ConnectionCore: @unchecked Sendable {
         let keepalive = Int32(max(5, options.keepalive.rounded(.up)))
         var firstAttempt = true
         while !stopFlag.isStopped {
-            lock.withLock { everConnectedThisAttempt = false }
+            lock.withLock { everConnectedThisAttempt = false; attemptErrors.removeAll() }
             let rc = firstAttempt
                 ? mosquitto_connect(mosq, options.host, Int32(options.port), keepalive)
                 : mosquitto_reconnect(mosq)
             firstAttempt = false
             if rc != MOSQ_ERR_SUCCESS.rawValue {
-                let reason = ConnectionCore.describe(rc)
+                let reason = failureReason(rc)
                 log.warning("cannot connect, retrying", ["error": reason])
                 handler(.connectFailed(reason: reason))
                 stopFlag.wait(seconds: backoff.next())
@@ -263,7 +266,8 @@ final class ConnectionCore: @unchecked Sendable {
                 break
             }
             let hadSession = lock.withLock { everConnectedThisAttempt }
-            markDisconnected(reason: ConnectionCore.describe(loopRC), failedBeforeConnack: !hadSession)
+            markDisconnected(reason: hadSession ? ConnectionCore.describe(loopRC) : failureReason(loopRC),
+                             failedBeforeConnack: !hadSession)
             if hadSession { backoff.reset() }
             stopFlag.wait(seconds: backoff.next())
         }
@@ -298,6 +302,23 @@ final class ConnectionCore: @unchecked Sendable {
         }
     }
 
+    /// libmosquitto's return codes only say "A TLS error occurred." or "The connection was
+    /// refused."; the why (certificate verify failed, host name verification failed, not
+    /// authorised) comes through its log callback and CONNACK. A failed attempt's reason
+    /// carries both, so whoever reads the log can tell a wrong CA from a wrong password.
+    private func failureReason(_ rc: Int32) -> String {
+        let base = ConnectionCore.describe(rc)  // first: it may read errno
+        let details = lock.withLock { attemptErrors }
+        return details.isEmpty ? base : "\(base) (\(details.joined(separator: "; ")))"
+    }
+
+    fileprivate func noteAttemptError(_ text: String) {
+        lock.withLock {
+            // A handful is enough: OpenSSL may queue several lines for one failure.
+            if attemptErrors.count < 4 && !attemptErrors.contains(text) { attemptErrors.append(text) }
+        }
+    }
+
     static func describe(_ rc: Int32) -> String {
         if rc == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
         return String(cString: mosquitto_strerror(rc))
@@ -309,7 +330,9 @@ final class ConnectionCore: @unchecked Sendable {
         guard rc == 0 else {
             // Refused (bad credentials, ...): libmosquitto then fails the loop, and run()
             // reports connectFailed and backs off.
-            log.error("broker refused the connection", ["reason": String(cString: mosquitto_connack_string(rc))])
+            let refusal = String(cString: mosquitto_connack_string(rc))
+            log.error("broker refused the connection", ["reason": refusal])
+            noteAttemptError(refusal)
             return
         }
         let filters: [(filter: String, qos: Int)] = lock.withLock {

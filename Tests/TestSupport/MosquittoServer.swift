@@ -2,12 +2,32 @@ import Foundation
 
 /// A real mosquitto (`/usr/sbin/mosquitto`) on 127.0.0.1 on a free port, configured by a
 /// generated file in its own temporary directory (no persistence). It can be stopped, killed
-/// and started again on the same port, to test reconnection.
+/// and started again on the same port, to test reconnection. Optionally a second listener
+/// speaks TLS (on `tlsPort`); the plain one stays, so `publish` and `MosquittoSubscriber` work
+/// unchanged.
 public final class MosquittoServer: @unchecked Sendable {
+    /// A TLS listener's files (PEM). With `requireCertificate`, clients must present a
+    /// certificate signed by `caFile`.
+    public struct TLSListener: Sendable {
+        public var caFile: String
+        public var certFile: String
+        public var keyFile: String
+        public var requireCertificate: Bool
+
+        public init(caFile: String, certFile: String, keyFile: String, requireCertificate: Bool = false) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.requireCertificate = requireCertificate
+        }
+    }
+
     public static let executable = URL(fileURLWithPath: "/usr/sbin/mosquitto")
 
     public let host = "127.0.0.1"
     public let port: UInt16
+    /// The TLS listener's port, when one was asked for.
+    public let tlsPort: UInt16?
     public let directory: TemporaryDirectory
     public let configURL: URL
     /// user → password, when the server requires a login.
@@ -18,9 +38,10 @@ public final class MosquittoServer: @unchecked Sendable {
     /// Writes the configuration and starts the server; returns once it accepts connections.
     /// With `users`, anonymous clients are refused and a password file is generated with
     /// `mosquitto_passwd`.
-    public init(users: [String: String] = [:], extraConfig: [String] = []) throws {
+    public init(users: [String: String] = [:], tls: TLSListener? = nil, extraConfig: [String] = []) throws {
         directory = TemporaryDirectory(prefix: "fgmq")
         port = freeLoopbackPort()
+        tlsPort = tls.map { _ in freeLoopbackPort() }
         self.users = users
         configURL = directory.file("mosquitto.conf")
         var lines = [
@@ -40,6 +61,11 @@ public final class MosquittoServer: @unchecked Sendable {
                 try MosquittoServer.runTool("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])
             }
             lines += ["allow_anonymous false", "password_file \(passwordFile.path)"]
+        }
+        // Security settings above are global (per_listener_settings is off): they apply here too.
+        if let tls, let tlsPort {
+            lines += ["listener \(tlsPort) 127.0.0.1", "cafile \(tls.caFile)", "certfile \(tls.certFile)",
+                      "keyfile \(tls.keyFile)", "require_certificate \(tls.requireCertificate)"]
         }
         // Run as root, mosquitto drops to the "mosquitto" user, which cannot read our 0600
         // password file in a 0700 temporary directory.
@@ -64,7 +90,8 @@ public final class MosquittoServer: @unchecked Sendable {
                                      logDirectory: directory.url, name: "mosquitto-\(starts)")
         process = child
         let up = waitUntil(timeout: timeout, interval: 0.02) {
-            !child.isRunning || MosquittoServer.acceptsConnections(port: port)
+            !child.isRunning || (MosquittoServer.acceptsConnections(port: port)
+                && tlsPort.map { MosquittoServer.acceptsConnections(port: $0) } ?? true)
         }
         guard up, child.isRunning else {
             child.terminate(grace: 1)
