@@ -225,7 +225,9 @@ enum EngineBench {
     /// Shared objects mapped into this process whose path contains one of `words`: which
     /// BLAS the dynamic linker actually chose after Debian's alternatives.
     static func loadedLibraries(matching words: [String]) -> [String] {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
+        // /proc files report size 0, so read to end of file rather than by size.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile(),
+              let maps = String(data: data, encoding: .utf8) else { return [] }
         var seen: [String] = []
         for line in maps.split(separator: "\n") {
             guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init),
@@ -233,7 +235,11 @@ enum EngineBench {
                   !seen.contains(path) else { continue }
             seen.append(path)
         }
-        return seen
+        // libblas.so.3 is Debian's alternatives link: name what it resolves to.
+        return seen.map { path in
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            return real == path ? path : "\(path) -> \(real)"
+        }
     }
 
     static func median(_ values: [Double]) -> Double {
