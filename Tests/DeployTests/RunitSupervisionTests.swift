@@ -16,7 +16,9 @@ final class RunitSupervisionTests: XCTestCase {
         let unlocks = try MosquittoSubscriber(server: tree.mosquitto, topic: "zigbee2mqtt/+/set")
 
         let first = try tree.waitForPipeline()
-        XCTAssertTrue(first.connected, tree.dump())
+        XCTAssertTrue(first.connected && first.captureLinked, "\(first)\n\(tree.dump())")
+        let mode = try FileManager.default.attributesOfItem(atPath: tree.socketsDirectory)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o750, "the run scripts make the sockets directory 0750")
         tree.note("pipeline up: \(first)")
         try touchAndExpectUnlock(number: 1, tree: tree, unlocks: unlocks)
         tree.note("unlock 1")
@@ -54,7 +56,7 @@ final class RunitSupervisionTests: XCTestCase {
         XCTAssertEqual(unlocks.messages(on: "zigbee2mqtt/DC001/set").count, 0, "DC001 was never touched")
         XCTAssertEqual(Set(unlocks.messages(on: "zigbee2mqtt/DC006/set").map(\.payload)), [#"{"state":"UNLOCK"}"#])
 
-        // svlogd got every process's own lines, and a SIGTERM through runsv ends each one cleanly.
+        // svlogd got every process's own lines, and the TERM runsv sends on removal ends each one cleanly.
         XCTAssertEqual(tree.log("facegate-broker").components(separatedBy: "msg=\"broker ready\"").count - 1, 2, tree.dump())
         tree.stop()
         for service in RunitTree.services {
@@ -171,7 +173,7 @@ final class RunitTree: @unchecked Sendable {
         // The shipped facegate.env with this test's values, as an operator would edit it.
         var env = try String(contentsOf: shipped.appendingPathComponent("facegate.env"), encoding: .utf8)
         for (key, value) in ["FACEGATE_CONFIG": configURL.path, "FACEGATE_BIN": Paths.productsDirectory.path,
-                             "FACEGATE_USER": "", "FACEGATE_LOG_DIR": ""] {
+                             "FACEGATE_SOCKETS_DIR": socketsDirectory, "FACEGATE_USER": "", "FACEGATE_LOG_DIR": ""] {
             let lines = env.split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertTrue(lines.contains { $0.hasPrefix("\(key)=") }, "deploy/runit/facegate.env lacks \(key)")
             env = lines.map { $0.hasPrefix("\(key)=") ? "\(key)=\(value)" : String($0) }.joined(separator: "\n")
@@ -182,14 +184,14 @@ final class RunitTree: @unchecked Sendable {
                                     logDirectory: dir.url, name: "runsvdir")
     }
 
-    /// Waits until the broker has the camera and the recognizer connected. (Not the capture's
-    /// own status socket: a capture that starts before the broker created the sockets
-    /// directory serves none until it is restarted.)
+    /// Waits until the broker has the camera and the recognizer connected, and the capture
+    /// serves its own status socket (the run scripts made the sockets directory before any
+    /// process started, so the capture need not wait for the broker to make it).
     func waitForPipeline(timeout: Double = 60) throws -> PipelineStatus {
         var status = PipelineStatus()
         waitUntil(timeout: timeout, interval: 0.25) {
             status = pipelineStatus()
-            return status.connected
+            return status.connected && status.captureLinked
         }
         return status
     }
@@ -232,9 +234,17 @@ final class RunitTree: @unchecked Sendable {
         return comm.hasPrefix("facegate-") ? pid : nil
     }
 
-    /// svlogd's current file of a service.
+    /// Where `stop()` moves the service directories.
+    var parkedDir: URL { dir.file("stopped") }
+
+    /// svlogd's current file of a service (before or after `stop()`).
     func log(_ service: String) -> String {
-        (try? String(contentsOf: serviceDir.appendingPathComponent("\(service)/log/main/current"), encoding: .utf8)) ?? ""
+        for base in [serviceDir, parkedDir] {
+            if let text = try? String(contentsOf: base.appendingPathComponent("\(service)/log/main/current"), encoding: .utf8) {
+                return text
+            }
+        }
+        return ""
     }
 
     func dump() -> String {
@@ -245,22 +255,30 @@ final class RunitTree: @unchecked Sendable {
         return text + "--- runsvdir ---\n\(runsvdir?.log ?? "")"
     }
 
-    /// SIGHUP to runsvdir: it sends every runsv a TERM (runsv stops its service and its log
-    /// service, then exits) and exits itself. Waits for all of them; whatever is still there
-    /// after 30 s (only processes of this tree, by pid) gets SIGKILL. Safe to call twice.
+    /// Takes the services out of runsvdir's directory, as an operator removes a service:
+    /// runsvdir's next scan (every 5 s) sends each runsv a TERM; runsv stops its service and
+    /// log service, exits, and runsvdir reaps it. Then runsvdir gets a TERM. Whatever of this
+    /// tree is still there after 30 s (only these processes, by pid) gets SIGKILL.
+    /// (A SIGHUP to runsvdir would stop them too, but runsvdir exits at once and leaves its
+    /// runsv children to an init that may never reap them.) Safe to call twice.
     func stop() {
         stopLock.lock(); defer { stopLock.unlock() }
         guard let runsvdir else { return }
         self.runsvdir = nil
         let runsvs = RunitTree.children(of: runsvdir.pid)
         let tree = runsvs + runsvs.flatMap(RunitTree.children(of:))
-        runsvdir.signal(SIGHUP)
-        runsvdir.waitForExit(timeout: 10)
-        let gone = waitUntil(timeout: 30, interval: 0.1) { tree.allSatisfy { !RunitTree.isAlive($0) } }
+        try? FileManager.default.createDirectory(at: parkedDir, withIntermediateDirectories: true)
+        for service in RunitTree.services {
+            try? FileManager.default.moveItem(at: serviceDir.appendingPathComponent(service),
+                                              to: parkedDir.appendingPathComponent(service))
+        }
+        let gone = waitUntil(timeout: 30, interval: 0.1) {
+            RunitTree.children(of: runsvdir.pid).isEmpty && tree.allSatisfy { !RunitTree.isAlive($0) }
+        }
+        runsvdir.terminate(grace: 5)
         if !gone {
             for pid in tree where RunitTree.isAlive(pid) { kill(pid, SIGKILL) }
         }
-        runsvdir.terminate(grace: 1)
     }
 
     deinit { stop() }
