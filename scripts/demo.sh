@@ -35,7 +35,9 @@ models=${FACEGATE_MODELS_DIR:-$root/.cache/models}
 for m in shape_predictor_5_face_landmarks.dat dlib_face_recognition_resnet_model_v1.dat; do
   [ -f "$models/$m" ] || die "model $models/$m is missing: run scripts/fetch-models.sh (make demo does)"
 done
-for tool in mosquitto python3; do command -v "$tool" >/dev/null || die "$tool is not installed: run scripts/setup.sh"; done
+command -v python3 >/dev/null || die "python3 is not installed: run scripts/setup.sh"
+mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)   # /usr/sbin is not on every user's PATH
+[ -x "$mosquitto" ] || die "mosquitto is not installed: run scripts/setup.sh"
 scale=${DEMO_TIME_SCALE:-1}
 python3 -c "import sys; s=float(sys.argv[1]); sys.exit(0 if 0.25 <= s <= 2 else 1)" "$scale" 2>/dev/null \
   || die "DEMO_TIME_SCALE=$scale: give a number from 0.25 to 2"
@@ -127,7 +129,7 @@ allow_anonymous true
 persistence false
 log_dest stderr
 EOF
-mosquitto -c "$run/mosquitto.conf" > "$logs/mosquitto.log" 2>&1 &
+"$mosquitto" -c "$run/mosquitto.conf" > "$logs/mosquitto.log" 2>&1 &
 started mosquitto $!
 for ((i = 0; i < 100; i++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { cat "$logs/mosquitto.log" >&2; die "mosquitto did not listen on 127.0.0.1:$port"; }
