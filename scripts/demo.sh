@@ -239,7 +239,9 @@ echo
 echo "== Stopping (SIGTERM, in reverse order)"
 stop_all
 
-audit_cmd="${bin#"$root"/}/facegate audit tail -n 50 --config ${config#"$root"/}"
+shown_bin=$bin   # .build/debug rather than the triple-named directory it links to
+[ "$(readlink -f "$root/.build/debug")" = "$(readlink -f "$bin")" ] && shown_bin=$root/.build/debug
+audit_cmd="${shown_bin#"$root"/}/facegate audit tail -n 50 --config ${config#"$root"/}"
 echo
 echo "== The audit stays in ${state#"$root"/}/facegate.sqlite; the last rows:"
 "$bin/facegate" audit tail -n 5 --config "$config" | sed 's/^/  /'
