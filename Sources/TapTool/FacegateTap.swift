@@ -88,12 +88,18 @@ struct Attach: ParsableCommand {
         try connection.send(.tapSubscribe(TapSubscribe(kindMask: mask, includePixels: output.saveFrames != nil,
                                                        camera: output.camera ?? "")))
         printer.note("attached to \(path) (\(connection.peerLabel))")
+        // SIGTERM/SIGINT end the session cleanly: closing the socket ends the receive below.
+        let signals = SignalWatcher { _ in connection.close() }
+        defer { _ = signals }
+        var interrupted: Bool { connection.socket.fd < 0 }
         while true {
             let message: Message
             do {
                 message = try connection.receive()
             } catch WireError.closed {
                 printer.note("\(path) closed")
+                return
+            } catch where interrupted {
                 return
             }
             guard case let .tapEvent(event) = message else {

@@ -51,6 +51,12 @@ public final class MessageServer: @unchecked Sendable {
     }
 
     public func start() throws {
+        // A process started before whatever makes the sockets directory still serves.
+        let directory = (options.path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o750])
+        }
         let listener = try UnixSocket.listen(path: options.path, mode: options.mode)
         lock.lock(); self.listener = listener; lock.unlock()
         log.info("listening", ["roles": options.acceptedRoles.map(\.description).sorted().joined(separator: ",")])

@@ -97,6 +97,19 @@ final class TapToolTests: XCTestCase {
         XCTAssertTrue(lines[1].hasPrefix("in recognizer:r1 result txn=0000000000000007"), String(lines[1]))
     }
 
+    func testAttachExitsCleanlyOnSIGTERM() throws {
+        let dir = TemporaryDirectory(prefix: "fgtap")
+        let path = dir.file("broker.ctl").path
+        let hub = TapHub(log: log)
+        let control = ControlServer(path: path, localHello: Hello(role: .broker, name: "b", pid: 1), log: log, hub: hub,
+                                    status: { "{}" })
+        try control.start()
+        defer { control.stop() }
+        let tap = try ChildProcess(Paths.executable("facegate-tap"), ["attach", path], logDirectory: dir.url, name: "tap")
+        XCTAssertTrue(waitUntil(timeout: 20) { hub.subscriberCount == 1 }, tap.log)
+        XCTAssertEqual(tap.terminate(), 0, tap.log)
+    }
+
     func testUnknownKindIsAClearError() throws {
         let dir = TemporaryDirectory(prefix: "fgtap")
         let tap = try ChildProcess(Paths.executable("facegate-tap"), ["attach", "/nonexistent", "--kind", "bogus"],

@@ -62,6 +62,18 @@ final class ConnectionTests: XCTestCase {
         client.close(); accepted.close(); listener.close()
     }
 
+    func testServerMakesAMissingSocketsDirectory() throws {
+        let nested = dir.file("run/facegate").path
+        let server = MessageServer(options: .init(path: nested + "/s.sock", localHello: brokerHello(), acceptedRoles: [.capture]),
+                                   log: log) { _ in }
+        try server.start()
+        defer { server.stop() }
+        var st = stat()
+        XCTAssertEqual(stat(nested, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o750)
+        XCTAssertNoThrow(try MessageConnection.connect(path: nested + "/s.sock", hello: captureHello(), expecting: [.broker]))
+    }
+
     func testSocketFileIsOwnerOnly() throws {
         let server = try startEchoServer()
         defer { server.stop() }
