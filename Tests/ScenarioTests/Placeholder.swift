@@ -1,1 +1,0 @@
-// ScenarioTests: filled in by issue 6.

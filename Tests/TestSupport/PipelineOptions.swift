@@ -1,0 +1,124 @@
+import Foundation
+
+/// A member of a `Pipeline`'s cast: enrolled from `photo` (in `../shared/faces`) with
+/// `facegate faces enroll`, holding grants for `grants`.
+public struct PipelineMember: Hashable, Sendable {
+    public var name: String
+    public var photo: String
+    /// Which face of a photo with several (numbered left to right); nil for one-face photos.
+    public var face: Int?
+    public var grants: [String]
+
+    public init(_ name: String, photo: String, face: Int? = nil, grants: [String]) {
+        self.name = name
+        self.photo = photo
+        self.face = face
+        self.grants = grants
+    }
+
+    /// SCENARIOS.md's cast: obama (DC001, DC006) and biden (DC001).
+    public static let obama = PipelineMember("obama", photo: "obama.jpg", grants: ["DC001", "DC006"])
+    public static let biden = PipelineMember("biden", photo: "biden.jpg", grants: ["DC001"])
+    public static let cast = [obama, biden]
+}
+
+/// How a `Pipeline` is set up. Times are scenario seconds; `scale` turns them into real
+/// seconds for the configuration (occupancy_max, max_decision_age, txn_ttl, motion_max), the
+/// lock simulator's hold time and the script alike.
+public struct PipelineOptions: Sendable {
+    /// Real seconds per scenario second.
+    public var scale = 0.5
+    /// The simulated keypad's hold time: occupancy:false this long after a touch.
+    public var holdSeconds = 10.0
+    public var occupancyMax = 15.0
+    public var maxDecisionAge = 5.0
+    public var txnTTL = 30.0
+    /// The camera's frame-rate cap (the photo source produces frames at this rate, rounded up).
+    public var fps = 4.0
+    /// Captured frames are scaled down to this width (the photos are up to 1434 px wide).
+    public var maxWidth = 480
+    /// [recognizer] max_detect_width.
+    public var maxDetectWidth = 640
+    /// One facegate-recognizer process per name.
+    public var recognizers = ["r1"]
+    /// lock id → unlock payload (default `{"state":"UNLOCK"}`).
+    public var unlockPayloads: [String: String] = [:]
+    /// lock id → [x0, y0, x1, y1] zone of cam-a.
+    public var zones: [String: [Double]] = [:]
+    /// nil: cam-a has no motion topic; otherwise its motion_locks.
+    public var motionLocks: [String]?
+    public var motionMax = 60.0
+    public var members = PipelineMember.cast
+    public var matchThreshold = 0.5
+    public var matchMargin = 0.05
+    public var confirmFrames = 1
+
+    public init() {}
+
+    public static let motionTopic = "nvr/cam-a/motion"
+    public static let locks = ["DC001", "DC006"]
+    public static let camera = "cam-a"
+
+    /// The facegate TOML for these options.
+    func configuration(socketsDirectory: String, database: String, mqttPort: UInt16, modelsDirectory: String) -> String {
+        func seconds(_ scenario: Double) -> String { String(format: "%.3f", scenario * scale) }
+        func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        var text = """
+        # Written by the scenario runner (TestSupport.Pipeline); scale \(scale) real s per scenario s.
+        [runtime]
+        sockets_dir = "\(socketsDirectory)"
+        database = "\(database)"
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(mqttPort)
+        client_id = "facegate-broker-scenario"
+        reconnect_delay_min = 0.1
+        reconnect_delay_max = 0.5
+
+        """
+        for lock in Self.locks {
+            text += "[[locks]]\nid = \"\(lock)\"\n"
+            if let payload = unlockPayloads[lock] { text += "unlock_payload = '\(payload)'\n" }
+            text += "occupancy_max = \(seconds(occupancyMax))\n\n"
+        }
+        text += """
+        [[cameras]]
+        id = "\(Self.camera)"
+        # Every capture process is started with --source (the photo the camera shows).
+        source = "test://black?width=64&height=48&fps=1"
+        fps = \(fps)
+        max_width = \(maxWidth)
+        locks = \(list(Self.locks))
+
+        """
+        if let motionLocks {
+            text += "motion_topic = \"\(Self.motionTopic)\"\nmotion_locks = \(list(motionLocks))\nmotion_max = \(seconds(motionMax))\n"
+        }
+        if !zones.isEmpty {
+            let entries = zones.keys.sorted().map { lock in
+                "\(lock) = [" + zones[lock]!.map { String($0) }.joined(separator: ", ") + "]"
+            }
+            text += "zones = { " + entries.joined(separator: ", ") + " }\n"
+        }
+        text += """
+
+        [recognizer]
+        models_dir = "\(modelsDirectory)"
+        detector = "hog"
+        upsample = 1
+        landmarks = 5
+        max_detect_width = \(maxDetectWidth)
+        threads = 1
+
+        [decision]
+        match_threshold = \(matchThreshold)
+        match_margin = \(matchMargin)
+        confirm_frames = \(confirmFrames)
+        max_decision_age = \(seconds(maxDecisionAge))
+        txn_ttl = \(seconds(max(txnTTL, maxDecisionAge)))
+
+        """
+        return text
+    }
+}
