@@ -15,7 +15,7 @@ public struct RecognizerSettings: Equatable, Sendable {
     public var threads: Int
 
     public init(modelsDirectory: String = "/var/lib/facegate/models", detector: Detector = .hog, upsample: Int = 1,
-                landmarks: Int = 5, maxDetectWidth: Int = 1280, threads: Int = 1) {
+                landmarks: Int = 5, maxDetectWidth: Int = 640, threads: Int = 1) {
         self.modelsDirectory = modelsDirectory
         self.detector = detector
         self.upsample = upsample
