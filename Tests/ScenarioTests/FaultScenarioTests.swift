@@ -98,6 +98,30 @@ final class FaultScenarioTests: ScenarioCase {
         XCTAssertEqual(p.commands("DC006").first?.lockState, "unlocked", "the door is open, not toggled shut again")
     }
 
+    /// S19, harder: mosquitto is frozen (SIGSTOP) when the TOGGLE is published and then dies
+    /// (SIGKILL) with it unread; after the reconnect nothing may deliver it a second time.
+    /// QoS 0 is at most once: here it is lost (the person touches again), never repeated.
+    func testS19ToggleInFlightWhenMQTTDiesIsNeverRepeated() throws {
+        let toggle = #"{"state":"TOGGLE"}"#
+        let p = try makePipeline { $0.unlockPayloads = ["DC006": toggle] }
+        try p.touch("DC006")
+        p.signal(.mosquitto, SIGSTOP)
+        p.at(1)
+        try p.show("obama2.jpg")
+        XCTAssertTrue(waitUntil(timeout: 60) { !p.brokerLines("msg=UNLOCK").isEmpty }, p.dump())
+        p.mosquitto.kill()
+        try p.mosquitto.start()
+        XCTAssertTrue(p.broker!.waitForLine("msg=\"mqtt subscriptions active\"", count: 2, timeout: 30), p.dump())
+        XCTAssertTrue(p.locks.child.waitForLine("msg=subscribed", count: 2, timeout: 30), p.dump())
+        let framesBefore = framesReceived(p)
+        XCTAssertTrue(waitForFrames(p, atLeast: framesBefore + 4), p.dump())
+        XCTAssertTrue(settle(p, awaitDelivery: false), p.dump())
+        XCTAssertLessThanOrEqual(p.commands("DC006").count, 1, "a TOGGLE was delivered twice\n\(p.dump())")
+        XCTAssertEqual(p.commands("DC001").count, 0)
+        XCTAssertEqual(audit(p).filter { $0.kind == .unlock }.count, 1)
+        print("S19 in flight: \(p.commands("DC006").count) TOGGLE delivered")
+    }
+
     /// S20: DC006 true @0; frame captured @1; the recognizer stalled until
     /// @(1 + max_decision_age + 1) → nothing; audit: stale.
     func testS20TooLate() throws {
