@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "facegate", targets: ["AdminCLI"]),
         .executable(name: "facegate-locksim", targets: ["LockSimulator"]),
         .executable(name: "facegate-bench", targets: ["Bench"]),
+        .executable(name: "facegate-demo", targets: ["DemoRunner"]),
         .library(name: "WireProtocol", targets: ["WireProtocol"]),
     ],
     dependencies: [
@@ -87,6 +88,11 @@ let package = Package(
             "GalleryStore", "MQTTClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // `make demo`: the seed's Test 9 story on the real processes, narrated (scripts/demo.sh runs it).
+        .executableTarget(name: "DemoRunner", dependencies: [
+            "ProcessSupport", "GalleryStore", "BrokerCore", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Tests
         // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
@@ -103,6 +109,8 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
+        // The demo's narration: logfmt lines and lock records told as a story.
+        .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,42 @@
+/// The facegate.toml the demo's processes read: two keypad locks and one camera on them.
+/// Story durations are scaled to real seconds (one story second = `scale` real seconds).
+enum DemoConfigFile {
+    static func text(socketsDirectory: String, database: String, mqttPort: UInt16, modelsDirectory: String,
+                     scale: Double) -> String {
+        """
+        # Written by facegate-demo (scripts/demo.sh); every key: deploy/facegate.example.toml.
+        [runtime]
+        sockets_dir = "\(socketsDirectory)"
+        database = "\(database)"
+
+        [mqtt]
+        host = "127.0.0.1"
+        port = \(mqttPort)
+        client_id = "facegate-broker-demo"
+        reconnect_delay_min = 0.2
+        reconnect_delay_max = 2
+
+        [[locks]]
+        id = "DC001"
+        occupancy_max = \(15 * scale)
+
+        [[locks]]
+        id = "DC006"
+        occupancy_max = \(15 * scale)
+
+        [[cameras]]
+        id = "cam-a"
+        # The story overrides the source (facegate-capture --source): a test pattern, then a photo.
+        source = "test://smpte?width=640&height=480&fps=2"
+        fps = 2
+        locks = ["DC001", "DC006"]
+
+        [recognizer]
+        models_dir = "\(modelsDirectory)"
+
+        [decision]
+        max_decision_age = \(5 * scale)
+
+        """
+    }
+}
