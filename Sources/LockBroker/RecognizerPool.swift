@@ -7,6 +7,10 @@ import WireProtocol
 /// sent credit for one, and at most the newest admitted frame per camera waits. A newer frame
 /// replaces the waiting one (the replaced txn is handed back to be discarded), so a slow or
 /// stalled recognizer costs dropped frames, never growing latency.
+///
+/// Each recognizer has a sender thread of its own: a recognizer that stops reading (SIGSTOP,
+/// a hang) blocks only its own sender, never the camera threads that enqueue frames nor the
+/// other recognizers.
 final class RecognizerPool: @unchecked Sendable {
     /// What the broker remembers of a detect it sent, for the audit row of its answer.
     struct InFlight {
@@ -14,15 +18,19 @@ final class RecognizerPool: @unchecked Sendable {
         let captureWallNs: Int64
     }
 
-    struct Worker {
+    final class Worker {
         let connection: MessageConnection
         var credits: UInt32 = 0
         var inFlight: [UInt64: InFlight] = [:]
+        /// Detects assigned to this recognizer (credit spent) that its sender has not written yet.
+        var outbox: [Detect] = []
+        var removed = false
         var sent: UInt64 = 0
         var results: UInt64 = 0
+        init(connection: MessageConnection) { self.connection = connection }
     }
 
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var workers: [ObjectIdentifier: Worker] = [:]
     /// One waiting detect per camera, oldest-waiting camera first.
     private var waiting: [(camera: String, detect: Detect, queuedAt: UInt64)] = []
@@ -36,19 +44,24 @@ final class RecognizerPool: @unchecked Sendable {
     }
 
     func add(_ connection: MessageConnection) {
-        lock.lock(); workers[ObjectIdentifier(connection)] = Worker(connection: connection); lock.unlock()
+        let worker = Worker(connection: connection)
+        lock.lock(); workers[ObjectIdentifier(connection)] = worker; lock.unlock()
+        Thread.detachNewThread { [self] in sendLoop(worker) }
     }
 
-    /// The recognizer left; returns the txns it still owed (their frames are lost).
+    /// The recognizer left; returns the txns it still owed (their frames are lost), including
+    /// those assigned to it but never written.
     func remove(_ connection: MessageConnection) -> [UInt64] {
         lock.lock(); defer { lock.unlock() }
-        let worker = workers.removeValue(forKey: ObjectIdentifier(connection))
-        return worker.map { Array($0.inFlight.keys) } ?? []
+        guard let worker = workers.removeValue(forKey: ObjectIdentifier(connection)) else { return [] }
+        worker.removed = true
+        lock.broadcast()
+        return Array(worker.inFlight.keys)
     }
 
     /// Queues a detect; returns the txn it replaced, if one was waiting for that camera.
     func enqueue(_ detect: Detect) -> UInt64? {
-        lock.lock()
+        lock.lock(); defer { lock.unlock() }
         var replaced: UInt64?
         if let index = waiting.firstIndex(where: { $0.camera == detect.frame.camera }) {
             replaced = waiting[index].detect.txn
@@ -56,26 +69,25 @@ final class RecognizerPool: @unchecked Sendable {
             dropped += 1
         }
         waiting.append((detect.frame.camera, detect, MonotonicClock.nowNanoseconds()))
-        lock.unlock()
-        dispatch()
+        assign()
         return replaced
     }
 
     func addCredit(_ connection: MessageConnection, _ count: UInt32) {
-        lock.lock()
-        if let current = workers[ObjectIdentifier(connection)]?.credits {
-            workers[ObjectIdentifier(connection)]?.credits = min(WireLimits.maxCredit, current + count)
+        lock.lock(); defer { lock.unlock() }
+        if let worker = workers[ObjectIdentifier(connection)] {
+            worker.credits = min(WireLimits.maxCredit, worker.credits + count)
         }
-        lock.unlock()
-        dispatch()
+        assign()
     }
 
     /// A result or an error came back for `txn` from `connection`. nil if that recognizer was
     /// never given that txn: then the result is not trusted to decide anything.
     func complete(_ txn: UInt64, from connection: MessageConnection) -> InFlight? {
         lock.lock(); defer { lock.unlock() }
-        guard let sent = workers[ObjectIdentifier(connection)]?.inFlight.removeValue(forKey: txn) else { return nil }
-        workers[ObjectIdentifier(connection)]?.results += 1
+        guard let worker = workers[ObjectIdentifier(connection)],
+              let sent = worker.inFlight.removeValue(forKey: txn) else { return nil }
+        worker.results += 1
         return sent
     }
 
@@ -88,31 +100,38 @@ final class RecognizerPool: @unchecked Sendable {
         return stale
     }
 
-    /// Pairs waiting detects with recognizers that have credit, and sends them. Sending happens
-    /// outside the lock: a recognizer that stopped reading blocks only its own send.
-    private func dispatch() {
+    /// Pairs waiting detects with recognizers that have credit (the least busy first) and puts
+    /// them in those recognizers' outboxes. Call with the lock held.
+    private func assign() {
+        while !waiting.isEmpty,
+              let worker = workers.values.filter({ $0.credits > 0 }).min(by: { $0.inFlight.count < $1.inFlight.count }) {
+            let job = waiting.removeFirst()
+            worker.credits -= 1
+            worker.inFlight[job.detect.txn] = InFlight(camera: job.camera, captureWallNs: job.detect.frame.captureWallNs)
+            worker.outbox.append(job.detect)
+        }
+        lock.broadcast()
+    }
+
+    /// One recognizer's sender: writes what `assign` gave it, outside the lock.
+    private func sendLoop(_ worker: Worker) {
         while true {
             lock.lock()
-            guard !waiting.isEmpty,
-                  let key = workers.filter({ $0.value.credits > 0 })
-                      .min(by: { $0.value.inFlight.count < $1.value.inFlight.count })?.key else {
-                lock.unlock()
-                return
-            }
-            let job = waiting.removeFirst()
-            workers[key]!.credits -= 1
-            workers[key]!.inFlight[job.detect.txn] = InFlight(camera: job.camera, captureWallNs: job.detect.frame.captureWallNs)
-            workers[key]!.sent += 1
-            let connection = workers[key]!.connection
+            while worker.outbox.isEmpty && !worker.removed { lock.wait() }
+            if worker.removed { lock.unlock(); return }
+            let detect = worker.outbox.removeFirst()
+            worker.sent += 1
             lock.unlock()
             do {
-                try connection.send(.detect(job.detect))
-                tap.publish(.sent, peer: connection.peerLabel, .detect(job.detect))
-                log.debug("detect sent", ["camera": job.camera, "txn": hexTxn(job.detect.txn), "peer": connection.peerLabel])
+                try worker.connection.send(.detect(detect))
+                tap.publish(.sent, peer: worker.connection.peerLabel, .detect(detect))
+                log.debug("detect sent", ["camera": detect.frame.camera, "txn": hexTxn(detect.txn),
+                                          "peer": worker.connection.peerLabel])
             } catch {
-                log.warning("send to recognizer failed, closing it", ["peer": connection.peerLabel, "txn": hexTxn(job.detect.txn),
-                                                                     "error": "\(error)"])
-                connection.close()
+                log.warning("send to recognizer failed, closing it", ["peer": worker.connection.peerLabel,
+                                                                     "txn": hexTxn(detect.txn), "error": "\(error)"])
+                worker.connection.close()
+                return
             }
         }
     }

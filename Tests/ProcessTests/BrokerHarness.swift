@@ -155,14 +155,16 @@ final class TestCamera: @unchecked Sendable {
 
     /// Sends a frame showing `photo` (an index into `BrokerHarness.photos`, 255 for no face),
     /// captured now or at `capturedAt`.
-    func show(_ photo: String?, capturedAt: UInt64? = nil) throws {
+    /// `width` x `height` gray pixels; the default is small, a large frame does not fit in a
+    /// socket buffer.
+    func show(_ photo: String?, capturedAt: UInt64? = nil, width: UInt32 = 64, height: UInt32 = 48) throws {
         sequence += 1
-        var pixels = [UInt8](repeating: 0, count: 64 * 48)
+        var pixels = [UInt8](repeating: 0, count: Int(width * height))
         pixels[0] = photo.flatMap { BrokerHarness.photos.firstIndex(of: $0) }.map(UInt8.init) ?? 255
         let now = capturedAt ?? MonotonicClock.nowNanoseconds()
         try connection.send(.frame(VideoFrame(camera: camera, sequence: sequence, captureMonotonicNs: now,
-                                              captureWallNs: WallClock.nowNanoseconds(), format: .gray8, width: 64, height: 48,
-                                              stride: 64, pixels: PixelData(pixels))))
+                                              captureWallNs: WallClock.nowNanoseconds(), format: .gray8, width: width,
+                                              height: height, stride: width, pixels: PixelData(pixels))))
     }
 
     func close() { connection.close() }

@@ -222,6 +222,30 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(h.unlocks("DC001"), [])
     }
 
+    /// A recognizer that takes credit and then stops reading (a hang, SIGSTOP) must not stall
+    /// the camera nor the other recognizers: the broker writes to each recognizer from a
+    /// thread of its own.
+    func testAHungRecognizerBlocksNeitherCameraNorOtherRecognizers() throws {
+        let h = try BrokerHarness()
+        try h.startBroker()
+        let camera = try TestCamera(socketsDirectory: h.socketsDirectory)
+        let hung = try MessageConnection.connect(path: h.socketsDirectory + "/recognizer.sock",
+                                                 hello: Hello(role: .recognizer, name: "hung", pid: 1), expecting: [.broker])
+        try hung.send(.credit(Credit(count: 4))) // and never reads again
+        XCTAssertTrue(h.broker.waitForLog("recognizer:hung"), h.dump())
+        try h.touch("DC006")
+        // 4 MB frames: far more than a socket buffer holds, so the sends to `hung` block.
+        for _ in 0..<4 { try camera.show(nil, width: 2048, height: 2048) }
+        let healthy = try TestRecognizer(socketsDirectory: h.socketsDirectory)
+        XCTAssertTrue(h.broker.waitForLog("recognizer:test-recognizer"), h.dump())
+        let start = MonotonicClock.nowNanoseconds()
+        for _ in 0..<5 { try camera.show("obama2.jpg"); Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertTrue(h.locks.waitForRecords(timeout: 5) { _ in h.unlocks("DC006").count == 1 }, h.dump())
+        XCTAssertLessThan(Double(MonotonicClock.nowNanoseconds() - start) / 1e9, 5, "the unlock waited for the hung recognizer")
+        XCTAssertGreaterThan(healthy.detectCount, 0)
+        hung.close()
+    }
+
     /// Members, faces and grants changed while the broker runs take effect without a restart.
     func testGalleryAndGrantChangesApplyWithoutRestart() throws {
         let (h, camera, _) = try harness()
