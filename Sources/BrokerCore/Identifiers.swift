@@ -44,24 +44,32 @@ public struct BootPrefix: RawRepresentable, Hashable, Sendable, Codable, CustomS
     public var description: String { hex32(rawValue) }
 }
 
-/// A lock occupancy session or a camera motion session.
-public struct SessionID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let rawValue: UInt64
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-    public static func < (lhs: SessionID, rhs: SessionID) -> Bool { lhs.rawValue < rhs.rawValue }
+/// An id a broker run hands out (`BootPrefix << 32 | counter`), printed and stored as 16 hex
+/// digits, boot prefix first (`5f3a91c200000017`). JSON carries the hex text: a 64-bit integer
+/// does not survive JavaScript-style readers.
+public protocol RunScopedID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible
+    where RawValue == UInt64 {
+    init(rawValue: UInt64)
+    /// How decoding errors name the id ("txn", "session id").
+    static var kindName: String { get }
+}
+
+extension RunScopedID {
+    public init(_ rawValue: UInt64) { self.init(rawValue: rawValue) }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     public var bootPrefix: BootPrefix { BootPrefix(UInt32(truncatingIfNeeded: rawValue >> 32)) }
-    /// 16 hex digits, boot prefix first: `5f3a91c200000017`.
     public var description: String { hex64(rawValue) }
-    public init?(hex: String) { guard let v = parseHex64(hex) else { return nil }; rawValue = v }
-    /// JSON carries the hex text: a 64-bit integer does not survive JavaScript-style readers.
+    public init?(hex: String) {
+        guard let v = parseHex64(hex) else { return nil }
+        self.init(rawValue: v)
+    }
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let v = parseHex64(text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "session id is not 1-16 hex digits: \(text)"))
+                                                    debugDescription: "\(Self.kindName) is not 1-16 hex digits: \(text)"))
         }
-        rawValue = v
+        self.init(rawValue: v)
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
@@ -69,28 +77,18 @@ public struct SessionID: RawRepresentable, Hashable, Comparable, Sendable, Codab
     }
 }
 
-/// The id the broker gives a frame it sends for recognition; the result must carry it back.
-public struct DetectingTxn: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+/// A lock occupancy session or a camera motion session.
+public struct SessionID: RunScopedID {
+    public static let kindName = "session id"
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-    public static func < (lhs: DetectingTxn, rhs: DetectingTxn) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var bootPrefix: BootPrefix { BootPrefix(UInt32(truncatingIfNeeded: rawValue >> 32)) }
-    /// 16 hex digits, boot prefix first.
-    public var description: String { hex64(rawValue) }
-    public init?(hex: String) { guard let v = parseHex64(hex) else { return nil }; rawValue = v }
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let v = parseHex64(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "txn is not 1-16 hex digits: \(text)"))
-        }
-        rawValue = v
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
+}
+
+/// The id the broker gives a frame it sends for recognition; the result must carry it back.
+public struct DetectingTxn: RunScopedID {
+    public static let kindName = "txn"
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
 }
 
 /// Hands out `prefix << 32 | counter` ids, counter from 1.
