@@ -240,8 +240,9 @@ final class BrokerTests: XCTestCase {
         XCTAssertTrue(h.broker.waitForLog("recognizer:test-recognizer"), h.dump())
         let start = MonotonicClock.nowNanoseconds()
         for _ in 0..<5 { try camera.show("obama2.jpg"); Thread.sleep(forTimeInterval: 0.05) }
-        XCTAssertTrue(h.locks.waitForRecords(timeout: 5) { _ in h.unlocks("DC006").count == 1 }, h.dump())
-        XCTAssertLessThan(Double(MonotonicClock.nowNanoseconds() - start) / 1e9, 5, "the unlock waited for the hung recognizer")
+        XCTAssertTrue(h.locks.waitForRecords(timeout: 20) { _ in h.unlocks("DC006").count == 1 }, h.dump())
+        // Blocked behind the hung recognizer, the unlock would wait out the broker's 10 s send timeout.
+        XCTAssertLessThan(Double(MonotonicClock.nowNanoseconds() - start) / 1e9, 8, "the unlock waited for the hung recognizer")
         XCTAssertGreaterThan(healthy.detectCount, 0)
         hung.close()
     }
