@@ -25,11 +25,7 @@ final class CaptureProcess: @unchecked Sendable {
     /// Runs until SIGTERM/SIGINT; returns the exit status.
     func run() -> Int32 {
         SignalWatcher.ignoreSIGPIPE()
-        let signals = SignalWatcher { [stopFlag, log] signo in
-            guard !stopFlag.isStopped else { return }
-            log.info("signal received, shutting down", ["signal": signo == SIGTERM ? "SIGTERM" : "SIGINT"])
-            stopFlag.stop()
-        }
+        stopFlag.stopOnTerminationSignals(log: log)
         let hello = Hello(role: .capture, name: "facegate-capture", pid: UInt32(getpid()), camera: options.cameraId)
         let cameraId = options.cameraId
         link = BrokerLink(socketPath: options.brokerSocket, hello: hello, maxBodyLength: options.maxFrameBytes, log: log,
@@ -65,7 +61,6 @@ final class CaptureProcess: @unchecked Sendable {
         let linkCounters = link.snapshot
         log.info("facegate-capture stopped", ["captured": counters.captured, "sent": linkCounters.sent,
                                                "dropped": counters.dropped + linkCounters.dropped])
-        withExtendedLifetime(signals) {}
         return 0
     }
 

@@ -89,11 +89,7 @@ final class BrokerService: @unchecked Sendable {
         try control.start()
         mqtt.start()
 
-        let signals = SignalWatcher { [unowned self] signo in
-            log.info("stopping", ["signal": signo])
-            stopFlag.stop()
-        }
-        _ = signals
+        stopFlag.stopOnTerminationSignals(log: log)
         notifier.ready(status: "serving \(config.cameras.count) cameras, \(config.locks.count) locks")
         log.info("broker ready", ["sockets": dir])
         housekeepingLoop()

@@ -118,10 +118,7 @@ struct LockSimulatorCommand: ParsableCommand {
         }
 
         let stop = StopFlag()
-        let signals = SignalWatcher { signo in
-            log.info("signal received, stopping", ["signal": signo])
-            stop.stop()
-        }
+        stop.stopOnTerminationSignals(log: log)
         let recorder = try CommandRecorder(path: record)
         let connectionBox = ConnectionBox()
         let locksSettings = SimulatedLocks.Settings(baseTopic: mqtt.baseTopic, locks: lockTopics, holdSeconds: occupancySeconds,
@@ -164,7 +161,6 @@ struct LockSimulatorCommand: ParsableCommand {
         simulator.drain()
         connection.stop()
         log.info("stopped")
-        withExtendedLifetime(signals) {}
     }
 }
 

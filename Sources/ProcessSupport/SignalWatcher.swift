@@ -26,8 +26,21 @@ public final class SignalWatcher: @unchecked Sendable {
 public final class StopFlag: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
+    /// Held here so the signal sources live exactly as long as the flag they set.
+    private var signalWatcher: SignalWatcher?
 
     public init() {}
+
+    /// SIGTERM and SIGINT stop this flag, with one log line. The daemons' shutdown path: their
+    /// loops wait on the flag and then close sockets, flush and tell systemd STOPPING.
+    public func stopOnTerminationSignals(log: Log) {
+        let watcher = SignalWatcher { [weak self] signo in
+            guard let self, !self.isStopped else { return }
+            log.info("signal received, shutting down", ["signal": signo == SIGTERM ? "SIGTERM" : "SIGINT"])
+            self.stop()
+        }
+        condition.lock(); signalWatcher = watcher; condition.unlock()
+    }
 
     public var isStopped: Bool {
         condition.lock(); defer { condition.unlock() }

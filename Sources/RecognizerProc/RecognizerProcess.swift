@@ -28,11 +28,7 @@ final class RecognizerProcess: @unchecked Sendable {
     /// Runs until SIGTERM/SIGINT; returns the exit status.
     func run() -> Int32 {
         SignalWatcher.ignoreSIGPIPE()
-        let signals = SignalWatcher { [stopFlag, log] signo in
-            guard !stopFlag.isStopped else { return }
-            log.info("signal received, shutting down", ["signal": signo == SIGTERM ? "SIGTERM" : "SIGINT"])
-            stopFlag.stop()
-        }
+        stopFlag.stopOnTerminationSignals(log: log)
         let e = options.engine
         log.info("facegate-recognizer starting", [
             "broker": options.brokerSocket, "models": e.modelsDirectory, "detector": e.detector.rawValue,
@@ -74,7 +70,6 @@ final class RecognizerProcess: @unchecked Sendable {
         let c = session.snapshot
         log.info("facegate-recognizer stopped", ["detects": c.detectsReceived, "results": c.resultsSent,
                                                   "errors": c.errorsSent, "faces": c.facesFound])
-        withExtendedLifetime(signals) {}
         return 0
     }
 
