@@ -95,33 +95,10 @@ enum BrokerBench {
     /// Frames/s through the real broker: a capture peer sends 640x480 RGB frames as fast as
     /// the broker takes them; a recognizer peer with credit answers each detect at once.
     static func process(frames: Int = 3000) throws {
-        let dir = TemporaryDirectory(prefix: "fgbb")
-        let mosquitto = try MosquittoServer()
-        let config = """
-        [runtime]
-        sockets_dir = "\(dir.file("run").path)"
-        database = "\(dir.file("fg.sqlite").path)"
-        [mqtt]
-        host = "127.0.0.1"
-        port = \(mosquitto.port)
-        [[locks]]
-        id = "DC001"
-        occupancy_max = 600
-        [[cameras]]
-        id = "cam-a"
-        source = "test:"
-        locks = ["DC001"]
-        [decision]
-        max_decision_age = 30
-        """
-        try config.write(to: dir.file("facegate.toml"), atomically: true, encoding: .utf8)
-        let broker = try ChildProcess(Paths.executable("facegate-broker"), ["--config", dir.file("facegate.toml").path],
-                                      environment: ["FACEGATE_LOG_LEVEL": "warn"], logDirectory: dir.url, name: "broker")
-        defer { broker.terminate() }
-        let run = dir.file("run").path
-        guard waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: run + "/broker.ctl") }) else {
-            throw BenchError.failed("broker did not start: \(broker.log)")
-        }
+        let site = try BenchSite(camera: #"source = "test:""#, maxDecisionAge: 30)
+        try site.startBroker()
+        let run = site.socketsDirectory
+        let mosquitto = site.mosquitto
         let pixels = PixelData((0..<(640 * 480 * 3)).map { UInt8(truncatingIfNeeded: $0) })
         func frame(_ seq: Int) -> VideoFrame {
             VideoFrame(camera: "cam-a", sequence: UInt64(seq), captureMonotonicNs: MonotonicClock.nowNanoseconds(),

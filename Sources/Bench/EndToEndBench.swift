@@ -20,57 +20,20 @@ enum EndToEndBench {
     }
 
     static func measure(recognizers count: Int, seconds: Double) throws {
-        let dir = TemporaryDirectory(prefix: "fge2e")
-        let mosquitto = try MosquittoServer()
         let clip = FacegateBench.facesDirectory + "/short_hamilton_clip.mp4"
-        let config = dir.file("facegate.toml")
-        try """
-        [runtime]
-        sockets_dir = "\(dir.file("run").path)"
-        database = "\(dir.file("fg.sqlite").path)"
-        [mqtt]
-        host = "127.0.0.1"
-        port = \(mosquitto.port)
-        [[locks]]
-        id = "DC001"
-        occupancy_max = 600
-        [[cameras]]
-        id = "cam-a"
-        source = "file://\(clip)?loop=true"
-        fps = 30
-        max_width = 640
-        locks = ["DC001"]
-        [recognizer]
-        models_dir = "\(FacegateBench.modelsDirectory)"
-        [decision]
-        max_decision_age = 5
-        """.write(to: config, atomically: true, encoding: .utf8)
-
-        let env = ["FACEGATE_LOG_LEVEL": "warn"]
-        func admin(_ args: [String]) throws {
-            let p = try ChildProcess(Paths.executable("facegate"), args + ["--config", config.path], environment: env,
-                                     logDirectory: dir.url, name: "admin")
-            guard p.waitForExit(timeout: 120) == 0 else { throw BenchError.failed("facegate \(args.joined(separator: " ")): \(p.log)") }
-        }
-        try admin(["faces", "enroll", "lin", FacegateBench.facesDirectory + "/lin-manuel-miranda.png", "--create"])
-        try admin(["grants", "add", "lin", "DC001"])
-
-        let broker = try ChildProcess(Paths.executable("facegate-broker"), ["--config", config.path], environment: env,
-                                      logDirectory: dir.url, name: "broker")
-        defer { broker.terminate() }
-        let run = dir.file("run").path
-        guard waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: run + "/broker.ctl") }) else {
-            throw BenchError.failed("broker did not start: \(broker.log)")
-        }
-        var workers: [ChildProcess] = []
-        defer { workers.forEach { $0.terminate() } }
-        for i in 0..<count {
-            workers.append(try ChildProcess(Paths.executable("facegate-recognizer"), ["--config", config.path, "--name", "r\(i)"],
-                                            environment: env, logDirectory: dir.url, name: "recognizer-\(i)"))
-        }
-        let capture = try ChildProcess(Paths.executable("facegate-capture"), ["--config", config.path, "--camera", "cam-a"],
-                                       environment: env, logDirectory: dir.url, name: "capture")
-        defer { capture.terminate() }
+        let site = try BenchSite(camera: """
+                                 source = "file://\(clip)?loop=true"
+                                 fps = 30
+                                 max_width = 640
+                                 """,
+                                 extra: "[recognizer]\nmodels_dir = \"\(FacegateBench.modelsDirectory)\"", maxDecisionAge: 5)
+        try site.admin(["faces", "enroll", "lin", FacegateBench.facesDirectory + "/lin-manuel-miranda.png", "--create"])
+        try site.admin(["grants", "add", "lin", "DC001"])
+        let broker = try site.startBroker()
+        for i in 0..<count { try site.start("facegate-recognizer", ["--name", "r\(i)"], name: "recognizer-\(i)") }
+        try site.start("facegate-capture", ["--camera", "cam-a"], name: "capture")
+        let run = site.socketsDirectory
+        let mosquitto = site.mosquitto
         guard waitUntil(timeout: 60, {
             guard let s = try? BrokerBench.status(run) else { return false }
             return s.contains("\"connected\":true") && s.components(separatedBy: "recognizer:r").count > count
@@ -88,7 +51,7 @@ enum EndToEndBench {
         guard waitUntil(timeout: 10, { keypad.isConnected }) else { throw BenchError.failed("bench MQTT client did not connect") }
         Thread.sleep(forTimeInterval: 0.5)
 
-        let store = try GalleryStore(path: dir.file("fg.sqlite").path)
+        let store = try GalleryStore(path: site.dir.file("fg.sqlite").path)
         var latencies: [Double] = []
         var missed = 0
         let resultsBefore = try results(run)
