@@ -101,12 +101,12 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
-        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport"]),
+        .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
-        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport"]),
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
         // The demo's narration: logfmt lines and lock records told as a story.

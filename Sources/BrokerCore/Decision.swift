@@ -20,6 +20,9 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     case stale
     /// No pending frame with that txn (never issued, previous run, answered, expired, evicted).
     case unknownTxn = "unknown_txn"
+    /// The engine decided to unlock, but no command reached MQTT (not connected, refused, or
+    /// no PUBACK before `max_decision_age`). Set by the broker from the delivery outcome.
+    case unlockFailed = "unlock_failed"
     /// The recognizer answered the txn with an error instead of faces.
     case recognizerError = "recognizer_error"
     /// Nothing was triggered at capture. Frames like that are never sent for recognition, so
@@ -34,6 +37,8 @@ public struct LockVerdict: Hashable, Sendable, Codable {
         case noGrant
         case outsideZone
         case alreadyUnlocked(SessionID)
+        /// An unlock of the lock for this session is being delivered right now.
+        case unlockInFlight(SessionID)
         case awaitingConfirmation(have: Int, need: Int)
         case sessionForgotten(SessionID)
     }
@@ -61,6 +66,8 @@ public struct Decision: Hashable, Sendable {
     public var distance: Double?
     /// Locks to publish an unlock for, sorted. Always a subset of `snapshot.triggeredLocks`.
     public var unlockedLocks: [LockID]
+    /// One per unlocked lock, same order: what the broker delivers and then reports back.
+    public var claims: [UnlockClaim] = []
     /// Per triggered lock, for a matched face with a usable snapshot; empty otherwise.
     public var verdicts: [LockVerdict]
     /// One line a person can read in the audit log.

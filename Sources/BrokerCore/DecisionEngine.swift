@@ -11,7 +11,9 @@
 /// (2) the matched member holds a grant for it; (3) the face lies in the lock's zone if it has
 /// one; (4) the result came within `max_decision_age` of capture; and (5) the deciding session
 /// (the lock's own occupancy session if it has one in the snapshot, else the motion session)
-/// has not unlocked that lock before. Nothing else produces an unlock; there is no "unlock all".
+/// has not unlocked that lock before, nor has an unlock of it in flight. Nothing else produces
+/// an unlock; there is no "unlock all". A decided unlock is a claim (`UnlockClaim`) until the
+/// broker reports whether the command was delivered.
 ///
 /// Time: every instant passed in is first clamped to the latest instant already seen. The
 /// timeline can then only grow at its end, so a snapshot answered for an instant in the past
@@ -241,6 +243,7 @@ public struct DecisionEngine: Sendable {
         let zones = cameras[snapshot.camera]?.zones ?? [:]
         let need = configuration.matching.confirmFrames
         var verdicts: [LockVerdict] = []
+        var claims: [UnlockClaim] = []
 
         // Only locks of the stored snapshot are ever considered.
         for lock in snapshot.triggeredLocks {
@@ -269,6 +272,10 @@ public struct DecisionEngine: Sendable {
                 verdicts.append(LockVerdict(lock: lock, status: .alreadyUnlocked(state.id)))
                 continue
             }
+            if state.unlocksInFlight.contains(lock) {
+                verdicts.append(LockVerdict(lock: lock, status: .unlockInFlight(state.id)))
+                continue
+            }
             if need > 1 {
                 let first = counted.insert(ConfirmationKey(lock: lock, member: member.id)).inserted
                 let have = updateSession(deciding.source, deciding.session) { session in
@@ -280,9 +287,12 @@ public struct DecisionEngine: Sendable {
                     continue
                 }
             }
+            // Booked as in flight, not yet unlocked: only the delivery outcome decides that.
             for s in sessions {
-                _ = updateSession(s.source, s.session) { $0.unlockedLocks.insert(lock) }
+                _ = updateSession(s.source, s.session) { $0.unlocksInFlight.insert(lock) }
             }
+            claims.append(UnlockClaim(lock: lock, sessions: sessions.map { TriggerRef(source: $0.source, session: $0.session) },
+                                      deadline: snapshot.captureTime + configuration.maxDecisionAge))
             verdicts.append(LockVerdict(lock: lock, status: .unlocked))
         }
 
@@ -292,7 +302,7 @@ public struct DecisionEngine: Sendable {
         let details = verdicts.map { Self.describe($0) }.joined(separator: "; ")
         return Decision(kind: kind, txn: pending.txn, camera: snapshot.camera, snapshot: snapshot, faceIndex: index,
                         region: face.region, member: member.ref, distance: distance, unlockedLocks: unlocked,
-                        verdicts: verdicts, reason: "\(who); \(details)")
+                        claims: claims.sorted { $0.lock < $1.lock }, verdicts: verdicts, reason: "\(who); \(details)")
     }
 
     /// The one kind that best explains why nothing was unlocked.
@@ -303,7 +313,7 @@ public struct DecisionEngine: Sendable {
             case .unlocked: return .unlock
             case .noGrant: kinds.insert(.noGrant)
             case .outsideZone: kinds.insert(.outsideZone)
-            case .alreadyUnlocked: kinds.insert(.alreadyUnlocked)
+            case .alreadyUnlocked, .unlockInFlight: kinds.insert(.alreadyUnlocked)
             case .awaitingConfirmation: kinds.insert(.awaitingConfirmation)
             case .sessionForgotten: kinds.insert(.sessionForgotten)
             }
@@ -319,6 +329,7 @@ public struct DecisionEngine: Sendable {
         case .noGrant: "\(v.lock): no grant"
         case .outsideZone: "\(v.lock): face outside the lock's zone"
         case let .alreadyUnlocked(s): "\(v.lock): already unlocked in session \(s)"
+        case let .unlockInFlight(s): "\(v.lock): an unlock for session \(s) is being delivered"
         case let .awaitingConfirmation(have, need): "\(v.lock): \(have) of \(need) confirming frames"
         case let .sessionForgotten(s): "\(v.lock): session \(s) is no longer tracked"
         }
@@ -352,9 +363,31 @@ public struct DecisionEngine: Sendable {
     private mutating func tally(_ decisions: [Decision]) -> [Decision] {
         for d in decisions {
             counters.decisions[d.kind, default: 0] += 1
-            counters.unlocks += d.unlockedLocks.count
         }
         return decisions
+    }
+
+    // MARK: Delivery outcomes
+
+    /// The command of `claim` was handed over (PUBACK received, or a QoS 0 TOGGLE written or of
+    /// unknown fate: treated as sent, never repeated). Its sessions never unlock the lock again.
+    public mutating func unlockDelivered(_ claim: UnlockClaim) {
+        counters.unlocks += 1
+        for s in claim.sessions {
+            _ = updateSession(s.source, s.session) { session in
+                session.unlocksInFlight.remove(claim.lock)
+                session.unlockedLocks.insert(claim.lock)
+            }
+        }
+    }
+
+    /// The command of `claim` did not reach MQTT. Its sessions may unlock the lock again from
+    /// a younger frame (still within `max_decision_age` of its own capture).
+    public mutating func unlockFailed(_ claim: UnlockClaim) {
+        counters.unlocksFailed += 1
+        for s in claim.sessions {
+            _ = updateSession(s.source, s.session) { $0.unlocksInFlight.remove(claim.lock) }
+        }
     }
 
     // MARK: Status and housekeeping

@@ -20,8 +20,11 @@ public struct EngineCounters: Hashable, Sendable {
     public var txnsDiscarded = 0
     public var results = 0
     public var decisions: [DecisionKind: Int] = [:]
-    /// Unlock commands decided (one per lock per decision).
+    /// Unlock commands delivered (handed to MQTT: PUBACK, or a QoS 0 TOGGLE written or of
+    /// unknown fate), one per lock. Decided unlocks are `decisions[.unlock]`.
     public var unlocks = 0
+    /// Unlock commands decided but not delivered.
+    public var unlocksFailed = 0
 
     public init() {}
 }

@@ -27,6 +27,9 @@ public struct TriggerSession: Hashable, Sendable {
     /// Locks unlocked on behalf of this session, or of a session that triggered the same lock
     /// in the same frame (a touch and the camera's motion): either may not unlock it again.
     var unlockedLocks: Set<LockID> = []
+    /// Locks whose unlock command is being delivered for this session: not decided again
+    /// unless the delivery fails (see `UnlockClaim`).
+    var unlocksInFlight: Set<LockID> = []
     /// Matching frames counted towards `confirm_frames`, per lock and member.
     var confirmations: [LockID: [MemberID: Int]] = [:]
 

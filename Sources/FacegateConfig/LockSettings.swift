@@ -10,16 +10,31 @@ public struct LockSettings: Equatable, Sendable {
     public var unlockPayload: String
     /// Seconds after which a session whose `occupancy:false` never came is closed anyway.
     public var occupancyMax: Double
+    /// The lock confirms an unlock by reporting `confirmKey: confirmValue` on its topic
+    /// (zigbee2mqtt: `"state":"UNLOCK"`, or `"lock_state":"unlocked"` on models that have it)
+    /// within `confirmTimeout` seconds of the command; otherwise the delivery is unconfirmed.
+    public var confirmKey: String
+    public var confirmValue: String
+    public var confirmTimeout: Double
 
     public static let defaultUnlockPayload = #"{"state":"UNLOCK"}"#
 
     public init(id: String, friendlyName: String? = nil, unlockPayload: String = LockSettings.defaultUnlockPayload,
-                occupancyMax: Double = 15) {
+                occupancyMax: Double = 15, confirmKey: String = "state", confirmValue: String = "UNLOCK",
+                confirmTimeout: Double = 5) {
         self.id = id
         self.friendlyName = friendlyName ?? id
         self.unlockPayload = unlockPayload
         self.occupancyMax = occupancyMax
+        self.confirmKey = confirmKey
+        self.confirmValue = confirmValue
+        self.confirmTimeout = confirmTimeout
     }
+
+    /// MQTT QoS of the unlock command: 1 for an idempotent payload (a duplicate is harmless,
+    /// and the PUBACK says it reached mosquitto), 0 for a TOGGLE (at most once: a second copy
+    /// would lock the door again).
+    public var commandQoS: Int { isToggle ? 0 : 1 }
 
     /// Locks that only toggle re-lock on a second command: such a payload must never be sent twice.
     public var isToggle: Bool {
@@ -38,9 +53,15 @@ public struct LockSettings: Equatable, Sendable {
             reader.problem("unlock_payload", "must be a JSON object such as {\"state\":\"UNLOCK\"}")
         }
         let occupancyMax = reader.number("occupancy_max", default: 15, in: 0...86400, exclusiveLower: true)
+        let confirmKey = reader.string("confirm_key", default: "state")
+        if confirmKey.isEmpty { reader.problem("confirm_key", "must not be empty (zigbee2mqtt locks report \"state\" or \"lock_state\")") }
+        let confirmValue = reader.string("confirm_value", default: "UNLOCK")
+        if confirmValue.isEmpty { reader.problem("confirm_value", "must not be empty (e.g. \"UNLOCK\" or \"unlocked\")") }
+        let confirmTimeout = reader.number("confirm_timeout", default: 5, in: 0...600, exclusiveLower: true)
         reader.finish()
         guard let id else { return nil }
-        self.init(id: id, friendlyName: friendlyName, unlockPayload: payload, occupancyMax: occupancyMax)
+        self.init(id: id, friendlyName: friendlyName, unlockPayload: payload, occupancyMax: occupancyMax,
+                  confirmKey: confirmKey, confirmValue: confirmValue, confirmTimeout: confirmTimeout)
     }
 }
 

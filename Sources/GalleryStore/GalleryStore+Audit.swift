@@ -38,7 +38,9 @@ extension GalleryStore {
         try appendAudit([entry])[0]
     }
 
-    /// Appends several rows (the faces of one result) in one transaction.
+    /// Appends several rows (the faces of one result) and their unlock deliveries in one
+    /// transaction, synced before this returns: the broker publishes a command only after its
+    /// row is on disk, so a crash can leave a row without a command, never the reverse.
     @discardableResult
     public func appendAudit(_ entries: [AuditEntry]) throws -> [Int64] {
         guard !entries.isEmpty else { return [] }
@@ -54,9 +56,76 @@ extension GalleryStore {
                         e.member?.id.rawValue, e.member?.name, e.distance, e.snapshotJSON,
                         AuditJSON.encode(e.unlockedLocks.map(\.rawValue)), e.kind.rawValue, e.reason,
                     ])
-                return db.lastInsertedRowID
+                let id = db.lastInsertedRowID
+                for d in e.deliveries {
+                    try db.execute(sql: """
+                        INSERT INTO unlock_delivery (audit_id, lock_id, qos, state, detail, outcome_wall_ns,
+                                                     confirmation, confirmation_wall_ns)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [id, d.lock.rawValue, d.qos, d.state.rawValue, d.detail, d.outcomeWallNs,
+                                         d.confirmation?.rawValue, d.confirmationWallNs])
+                }
+                return id
             }
         }
+    }
+
+    /// Records the publish outcome of one command of row `auditID`, and keeps the row honest
+    /// in the same transaction: `unlocked` lists only locks not known to have failed, and a
+    /// row none of whose commands went out becomes `unlock_failed`, the causes in its reason.
+    public func recordDelivery(auditID: Int64, lock: LockID, state: UnlockDelivery.State, detail: String?,
+                               wallNs: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE unlock_delivery SET state = ?, detail = ?, outcome_wall_ns = ?
+                WHERE audit_id = ? AND lock_id = ?
+                """, arguments: [state.rawValue, detail, wallNs, auditID, lock.rawValue])
+            guard db.changesCount == 1 else {
+                throw GalleryStoreError.invalidField(name: "delivery", reason: "audit row \(auditID) has no command for \(lock)")
+            }
+            try Self.reconcile(db, auditID: auditID)
+        }
+    }
+
+    /// Records whether the lock confirmed the command of row `auditID`.
+    public func recordConfirmation(auditID: Int64, lock: LockID, _ confirmation: UnlockDelivery.Confirmation,
+                                   wallNs: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE unlock_delivery SET confirmation = ?, confirmation_wall_ns = ?
+                WHERE audit_id = ? AND lock_id = ? AND confirmation IS NULL
+                """, arguments: [confirmation.rawValue, wallNs, auditID, lock.rawValue])
+        }
+    }
+
+    /// At start: commands still `pending` were left by a broker that stopped between writing
+    /// the row and learning the outcome. They may or may not have gone out: `unknown`.
+    @discardableResult
+    public func closeInterruptedDeliveries(wallNs: Int64) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE unlock_delivery SET state = 'unknown', outcome_wall_ns = ?,
+                       detail = 'the broker stopped before the publish outcome was known'
+                WHERE state = 'pending'
+                """, arguments: [wallNs])
+            return db.changesCount
+        }
+    }
+
+    private static func reconcile(_ db: Database, auditID: Int64) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT lock_id, state, detail FROM unlock_delivery WHERE audit_id = ? ORDER BY lock_id",
+                                    arguments: [auditID])
+        let kept = rows.filter { ($0["state"] as String) != UnlockDelivery.State.failed.rawValue }.map { $0["lock_id"] as String }
+        let failed = rows.filter { ($0["state"] as String) == UnlockDelivery.State.failed.rawValue }
+        guard !failed.isEmpty else { return }
+        let causes = failed.map { "\($0["lock_id"] as String) (\(($0["detail"] as String?) ?? "failed"))" }.joined(separator: ", ")
+        let base = try String.fetchOne(db, sql: "SELECT reason FROM audit WHERE id = ?", arguments: [auditID]) ?? ""
+        let marker = "; NOT DELIVERED: "
+        let reason = (base.components(separatedBy: marker).first ?? base) + marker + causes
+        try db.execute(sql: "UPDATE audit SET unlocked_json = ?, decision = ?, reason = ? WHERE id = ?", arguments: [
+            AuditJSON.encode(kept), kept.isEmpty ? DecisionKind.unlockFailed.rawValue : DecisionKind.unlock.rawValue,
+            reason, auditID,
+        ])
     }
 
     /// The last `limit` rows, oldest first; with `afterID`, the first `limit` rows after it
@@ -72,7 +141,39 @@ extension GalleryStore {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
                                         arguments: [limit])
             }
-            return try rows.map(Self.auditRecord)
+            return try Self.withDeliveries(db, try rows.map(Self.auditRecord))
+        }
+    }
+
+    /// Row `id`, with its deliveries; nil when there is none.
+    public func auditRecord(id: Int64) throws -> AuditRecord? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM audit WHERE id = ?", arguments: [id]) else { return nil }
+            return try Self.withDeliveries(db, [Self.auditRecord(row)]).first
+        }
+    }
+
+    static func withDeliveries(_ db: Database, _ records: [AuditRecord]) throws -> [AuditRecord] {
+        guard let first = records.first?.id, let last = records.last?.id else { return records }
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM unlock_delivery WHERE audit_id BETWEEN ? AND ? ORDER BY audit_id, lock_id",
+                                    arguments: [min(first, last), max(first, last)])
+        var byRow: [Int64: [UnlockDelivery]] = [:]
+        for r in rows {
+            let id: Int64 = r["audit_id"]
+            let stateText: String = r["state"]
+            guard let state = UnlockDelivery.State(rawValue: stateText) else {
+                throw GalleryStoreError.corruptRow(table: "unlock_delivery", id: id, reason: "unknown state \(stateText)")
+            }
+            let confirmation = (r["confirmation"] as String?).flatMap(UnlockDelivery.Confirmation.init(rawValue:))
+            byRow[id, default: []].append(UnlockDelivery(lock: LockID(r["lock_id"] as String), qos: r["qos"], state: state,
+                                                         detail: r["detail"], outcomeWallNs: r["outcome_wall_ns"],
+                                                         confirmation: confirmation,
+                                                         confirmationWallNs: r["confirmation_wall_ns"]))
+        }
+        return records.map { record in
+            var record = record
+            record.entry.deliveries = byRow[record.id] ?? []
+            return record
         }
     }
 

@@ -24,6 +24,7 @@ public final class GalleryStore: Sendable {
         // Another process (CLI or broker) may hold the write lock for a moment.
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
+        let opening = try OpeningLock(databasePath: path)
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // GRDB's WAL setup chooses NORMAL, which may lose the last commits on power loss.
@@ -36,13 +37,8 @@ public final class GalleryStore: Sendable {
         if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
             throw GalleryStoreError.schemaTooNew(path: path)
         }
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            // Two processes opening a new file at once: the loser's migration fails on tables
-            // the winner just created. Once more finds them applied.
-            try migrator.migrate(pool)
-        }
+        try migrator.migrate(pool)
+        _ = consume opening
     }
 
     public static let systemWallClock: @Sendable () -> Int64 = {
@@ -127,6 +123,24 @@ public final class GalleryStore: Sendable {
                         """)
                 }
             }
+        }
+
+        // Write-ahead delivery: a decision's row and its commands are committed before the
+        // commands are published; the outcome and the lock's report update them.
+        migrator.registerMigration("v2 unlock delivery") { db in
+            try db.execute(sql: """
+                CREATE TABLE unlock_delivery (
+                    audit_id INTEGER NOT NULL REFERENCES audit(id) ON DELETE CASCADE,
+                    lock_id TEXT NOT NULL,
+                    qos INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'published', 'failed', 'unknown')),
+                    detail TEXT,
+                    outcome_wall_ns INTEGER,
+                    confirmation TEXT CHECK (confirmation IN ('confirmed', 'unconfirmed')),
+                    confirmation_wall_ns INTEGER,
+                    PRIMARY KEY (audit_id, lock_id)
+                );
+                """)
         }
 
         return migrator

@@ -13,6 +13,12 @@ import WireProtocol
 /// `DecisionEngine` value behind `engineLock`; every event takes the lock, reads
 /// CLOCK_MONOTONIC, and feeds the engine. I/O that follows a decision (MQTT publish, audit
 /// row, sending a detect) happens after the lock is released.
+///
+/// An unlock is written ahead: the frame's audit rows, with each command `pending`, are
+/// committed before any command is published; the publish outcome (and later the lock's own
+/// state report) updates them on `auditUpdates`, a serial queue, so MQTT's network thread never
+/// waits for the disk. The engine learns the outcome too: only a delivered command marks the
+/// session unlocked.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -35,6 +41,14 @@ final class BrokerService: @unchecked Sendable {
     private let statsLock = NSLock()
     private var cameraStats: [String: CameraStats] = [:]
     private var auditFailures = 0
+    private var confirmations = LockConfirmations<DeliveryKey>()
+    private let auditUpdates = DispatchQueue(label: "facegate.broker.audit-updates")
+
+    /// One command of one audit row.
+    struct DeliveryKey: Hashable, Sendable {
+        var auditID: Int64
+        var lock: LockID
+    }
 
     struct CameraStats {
         var connected = 0
@@ -63,6 +77,10 @@ final class BrokerService: @unchecked Sendable {
 
     func run() throws {
         try reloadGalleryIfChanged()
+        let interrupted = try store.closeInterruptedDeliveries(wallNs: WallClock.nowNanoseconds())
+        if interrupted > 0 {
+            log.warning("commands of a previous run have no known outcome; audited as unknown", ["count": interrupted])
+        }
         let dir = config.runtime.socketsDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
@@ -99,6 +117,8 @@ final class BrokerService: @unchecked Sendable {
         recognizerServer.stop()
         control.stop()
         mqtt.stop(timeout: 5)
+        // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
+        auditUpdates.sync {}
         log.info("broker stopped")
     }
 
@@ -118,6 +138,10 @@ final class BrokerService: @unchecked Sendable {
                 log.info("dropped frames no recognizer took in time", ["count": stale.count])
             }
             do { try reloadGalleryIfChanged() } catch { log.error("gallery reload failed", ["error": "\(error)"]) }
+            engineLock.lock()
+            let unconfirmed = confirmations.expire(now: now)
+            engineLock.unlock()
+            for key in unconfirmed { recordConfirmation(key, .unconfirmed) }
             if watchdogEvery > 0 {
                 let t = Double(now.nanoseconds) / 1e9
                 if t - lastWatchdog >= watchdogEvery { notifier.watchdog(); lastWatchdog = t }
@@ -165,15 +189,25 @@ final class BrokerService: @unchecked Sendable {
 
     private func handle(_ message: MQTTMessage, at now: MonotonicInstant) {
         if let lock = locksByTopic[message.topic] {
-            let occupied: Bool?
+            let report: LockReport
             do {
-                occupied = try OccupancyMessage.parse(message.payload)
+                report = try LockReport.parse(message.payload, confirmKey: lock.confirmKey)
             } catch {
                 log.warning("ignoring lock message: \(error)", ["lock": lock.id, "topic": message.topic,
                                                                  "bytes": message.payload.count])
                 return
             }
-            guard let occupied else { return }
+            // A retained state is old news: it confirms nothing sent now.
+            if report.confirmation == lock.confirmValue && !message.retain {
+                engineLock.lock()
+                let confirmed = confirmations.unlockedReported(lock: LockID(lock.id), at: now)
+                engineLock.unlock()
+                for key in confirmed {
+                    log.info("lock confirmed unlock", ["lock": lock.id, "audit_id": key.auditID])
+                    recordConfirmation(key, .confirmed)
+                }
+            }
+            guard let occupied = report.occupancy else { return }
             engineLock.lock()
             let change = engine.occupancy(lock: LockID(lock.id), occupied: occupied, at: now, retained: message.retain)
             engineLock.unlock()
@@ -305,26 +339,101 @@ final class BrokerService: @unchecked Sendable {
         engineLock.unlock()
         let rlog = log.with(["camera": result.camera, "txn": hexTxn(result.txn)])
         if decisions.isEmpty { rlog.info("no face in frame", ["seq": result.sequence]) }
-        for decision in decisions {
-            var sent: [String] = [], failed: [String] = []
-            for lock in decision.unlockedLocks {
-                guard let settings = locksByID[lock.rawValue] else { continue }
-                if mqtt.publishUnlock(topic: config.mqtt.setTopic(for: settings), payload: settings.unlockPayload) {
-                    sent.append(lock.rawValue)
-                } else {
-                    failed.append(lock.rawValue)
-                }
-            }
+        guard !decisions.isEmpty else { return }
+
+        // Write ahead: every row of this frame, its commands pending, is on disk before any
+        // command goes out. A crash from here on leaves rows whose delivery is unknown, never
+        // an opened door without a row.
+        let entries = decisions.map { decision in
+            AuditRows.decision(decision, result: result, captureWallNs: captureWallNs) { locksByID[$0.rawValue]?.commandQoS ?? 1 }
+        }
+        let ids: [Int64]
+        do {
+            ids = try store.appendAudit(entries)
+        } catch {
+            statsLock.lock(); auditFailures += 1; statsLock.unlock()
+            let claims = decisions.flatMap(\.claims)
+            engineLock.lock(); claims.forEach { engine.unlockFailed($0) }; engineLock.unlock()
+            rlog.error("audit write failed; nothing is published for this frame", ["error": "\(error)",
+                       "locks": claims.map(\.lock.rawValue).joined(separator: ",")])
+            return
+        }
+        for (decision, auditID) in zip(decisions, ids) {
             if decision.isUnlock {
-                rlog.info("UNLOCK", ["member": decision.member?.name ?? "", "locks": sent.joined(separator: ","),
-                                     "reason": decision.reason])
+                rlog.info("UNLOCK", ["member": decision.member?.name ?? "",
+                                     "locks": decision.unlockedLocks.map(\.rawValue).joined(separator: ","),
+                                     "audit_id": auditID, "reason": decision.reason])
             } else {
                 rlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
             }
-            if !failed.isEmpty {
-                rlog.error("unlock not sent: MQTT not connected", ["locks": failed.joined(separator: ",")])
+            for claim in decision.claims { deliver(claim, auditID: auditID, log: rlog) }
+        }
+    }
+
+    private func deliver(_ claim: UnlockClaim, auditID: Int64, log rlog: Log) {
+        guard let settings = locksByID[claim.lock.rawValue] else {
+            // Not reachable: the engine only claims configured locks.
+            return deliveryFinished(claim, auditID: auditID, settings: nil, outcome: .failed("lock not configured"), log: rlog)
+        }
+        mqtt.publishCommand(topic: config.mqtt.setTopic(for: settings), payload: settings.unlockPayload,
+                            qos: settings.commandQoS, deadlineNanoseconds: claim.deadline.nanoseconds) { [self] outcome in
+            deliveryFinished(claim, auditID: auditID, settings: settings, outcome: outcome, log: rlog)
+        }
+    }
+
+    /// The publish outcome of one command: the engine, the log, the audit row and (for a
+    /// command that went out) the wait for the lock's confirmation.
+    private func deliveryFinished(_ claim: UnlockClaim, auditID: Int64, settings: LockSettings?, outcome: PublishOutcome,
+                                  log rlog: Log) {
+        let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+        let key = DeliveryKey(auditID: auditID, lock: claim.lock)
+        let state: UnlockDelivery.State
+        let detail: String
+        switch outcome {
+        case let .published(how): (state, detail) = (.published, how)
+        case let .failed(why): (state, detail) = (.failed, why)
+        case let .unknown(why): (state, detail) = (.unknown, why)
+        }
+        engineLock.lock()
+        if state == .failed {
+            engine.unlockFailed(claim)
+        } else {
+            // Unknown counts as sent: a TOGGLE of unknown fate is never sent again.
+            engine.unlockDelivered(claim)
+            if let settings {
+                confirmations.expect(key, lock: claim.lock, publishedAt: now, timeout: .seconds(settings.confirmTimeout))
             }
-            appendAudit(AuditRows.decision(decision, result: result, captureWallNs: captureWallNs, sent: sent, failed: failed))
+        }
+        engineLock.unlock()
+        let dlog = rlog.with(["lock": claim.lock.rawValue, "audit_id": auditID, "qos": settings?.commandQoS ?? -1,
+                              "outcome": state.rawValue, "detail": detail])
+        switch state {
+        case .published: dlog.info("unlock delivered")
+        case .unknown: dlog.warning("unlock delivery unknown; treated as sent")
+        case .failed, .pending: dlog.error("unlock not delivered")
+        }
+        auditUpdates.async { [self] in
+            do {
+                try store.recordDelivery(auditID: auditID, lock: claim.lock, state: state, detail: detail,
+                                         wallNs: WallClock.nowNanoseconds())
+            } catch {
+                statsLock.lock(); auditFailures += 1; statsLock.unlock()
+                log.error("audit delivery update failed", ["error": "\(error)", "audit_id": auditID, "lock": claim.lock.rawValue])
+            }
+        }
+    }
+
+    private func recordConfirmation(_ key: DeliveryKey, _ confirmation: UnlockDelivery.Confirmation) {
+        if confirmation == .unconfirmed {
+            log.warning("lock did not confirm the unlock", ["lock": key.lock.rawValue, "audit_id": key.auditID])
+        }
+        auditUpdates.async { [self] in
+            do {
+                try store.recordConfirmation(auditID: key.auditID, lock: key.lock, confirmation, wallNs: WallClock.nowNanoseconds())
+            } catch {
+                statsLock.lock(); auditFailures += 1; statsLock.unlock()
+                log.error("audit confirmation update failed", ["error": "\(error)", "audit_id": key.auditID])
+            }
         }
     }
 
@@ -363,6 +472,7 @@ final class BrokerService: @unchecked Sendable {
         let pending = engine.pendingTxnCount
         let run = engine.bootPrefix
         let members = gallery.members.count
+        let awaiting = confirmations.count
         engineLock.unlock()
         statsLock.lock(); let stats = cameraStats; let auditFailures = self.auditFailures; statsLock.unlock()
         let cameras: [[String: Any]] = config.cameras.map { c in
@@ -390,6 +500,8 @@ final class BrokerService: @unchecked Sendable {
                          "retained_ignored": counters.retainedIgnored, "sessions_opened": counters.sessionsOpened,
                          "frames_admitted": counters.framesAdmitted, "frames_skipped": skipped,
                          "results": counters.results, "decisions": decisions, "unlocks": counters.unlocks,
+                         "unlocks_failed": counters.unlocksFailed, "unlocks_in_flight": mqtt?.commandsInFlight ?? 0,
+                         "awaiting_confirmation": awaiting,
                          "txns_expired": counters.txnsExpired, "txns_discarded": counters.txnsDiscarded],
         ]
         return MessageSummary.jsonLine(object)

@@ -1,10 +1,22 @@
 import Foundation
 
-/// What a zigbee2mqtt lock message says about occupancy.
+/// What a zigbee2mqtt lock message says: occupancy, and the state that confirms an unlock.
 ///
 /// zigbee2mqtt publishes the device's whole state as one JSON object (`{"battery":90,
-/// "occupancy":true,...}`); only a JSON boolean `occupancy` counts. Anything else is named in
-/// the error so the log says exactly what a misbehaving device or publisher sent.
+/// "occupancy":true,"state":"UNLOCK",...}`); only a JSON boolean `occupancy` counts. Anything
+/// else is named in the error so the log says exactly what a misbehaving device or publisher sent.
+struct LockReport {
+    /// nil when the message carries no occupancy at all (a battery report, say).
+    var occupancy: Bool?
+    /// The string under the lock's `confirm_key`, if any.
+    var confirmation: String?
+
+    static func parse(_ payload: [UInt8], confirmKey: String) throws -> LockReport {
+        let object = try OccupancyMessage.object(payload)
+        return LockReport(occupancy: try OccupancyMessage.occupancy(in: object), confirmation: object[confirmKey] as? String)
+    }
+}
+
 enum OccupancyMessage {
     enum ParseError: Error, CustomStringConvertible {
         case notJSON
@@ -21,10 +33,18 @@ enum OccupancyMessage {
 
     /// nil when the message carries no occupancy at all (a battery report, say).
     static func parse(_ payload: [UInt8]) throws -> Bool? {
+        try occupancy(in: object(payload))
+    }
+
+    static func object(_ payload: [UInt8]) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed]) else {
             throw ParseError.notJSON
         }
         guard let dictionary = object as? [String: Any] else { throw ParseError.notAnObject }
+        return dictionary
+    }
+
+    static func occupancy(in dictionary: [String: Any]) throws -> Bool? {
         guard let value = dictionary["occupancy"] else { return nil }
         // `1 is Bool` holds for a bridged NSNumber; only a real JSON boolean (its own NSNumber
         // subclass) is accepted.

@@ -19,6 +19,9 @@ struct LockSimulatorCommand: ParsableCommand {
               lose-false LOCK       the pending false is never sent
               send LOCK PAYLOAD     publish PAYLOAD as-is on the lock's topic
               publish TOPIC PAYLOAD publish PAYLOAD on any topic (e.g. camera motion)
+              dead LOCK             the lock obeys commands but never reports its state
+              lose LOCK             the lock loses commands (neither obeyed nor reported)
+              heal LOCK             back to obeying and reporting
               quit                  exit
 
             Time: real seconds = scenario seconds × --time-scale (0.1 runs ten times faster). \
@@ -74,13 +77,18 @@ struct LockSimulatorCommand: ParsableCommand {
     @Flag(help: "Publish occupancy reports with the retain flag (zigbee2mqtt's retain option).")
     var retain = false
 
-    @Flag(help: "After each /set, publish {\"state\":...} on the lock's topic, as zigbee2mqtt does.")
-    var echoState = false
+    @Flag(inversion: .prefixedNo,
+          help: "After each /set (and each relock), publish {\"state\":...,\"lock_state\":...} on the lock's topic, as zigbee2mqtt does.")
+    var reportState = true
+
+    @Option(help: "Scenario seconds after which an unlocked bolt locks itself again (0: never).")
+    var relockSeconds: Double = 0
 
     func validate() throws {
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be positive") }
         guard occupancySeconds > 0 else { throw ValidationError("--occupancy-seconds must be positive") }
         guard (0...2).contains(qos) else { throw ValidationError("--qos must be 0, 1 or 2") }
+        guard relockSeconds >= 0, relockSeconds.isFinite else { throw ValidationError("--relock-seconds must be 0 or more") }
         if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
     }
 
@@ -122,7 +130,8 @@ struct LockSimulatorCommand: ParsableCommand {
         let recorder = try CommandRecorder(path: record)
         let connectionBox = ConnectionBox()
         let locksSettings = SimulatedLocks.Settings(baseTopic: mqtt.baseTopic, locks: lockTopics, holdSeconds: occupancySeconds,
-                                                    timeScale: timeScale, retain: retain, qos: qos, echoState: echoState)
+                                                    timeScale: timeScale, retain: retain, qos: qos, reportState: reportState,
+                                                    relockSeconds: relockSeconds > 0 ? relockSeconds : nil)
         let simulator = SimulatedLocks(settings: locksSettings, recorder: recorder, log: log,
                                        publish: { topic, payload, retain, qos in
                                            connectionBox.connection?.publish(topic: topic, text: payload, qos: qos, retain: retain) ?? false

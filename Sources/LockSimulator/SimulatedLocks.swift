@@ -5,8 +5,11 @@ import ProcessSupport
 
 /// Keypad locks that behave like the MTR001DC over zigbee2mqtt: a touch reports
 /// `{"occupancy":true}` on `<base>/<name>` and `{"occupancy":false}` a hold time later; a new
-/// touch restarts the hold; `/set` commands (UNLOCK, LOCK, TOGGLE) change the bolt and are
-/// recorded with their time.
+/// touch restarts the hold; `/set` commands (UNLOCK, LOCK, TOGGLE) change the bolt, are
+/// recorded with their time and (as zigbee2mqtt does) answered with the new state on the
+/// lock's topic, `{"state":"UNLOCK","lock_state":"unlocked"}`; an unlocked bolt relocks by
+/// itself after the relock time, reporting `LOCK` again. A lock can play dead (obeys, never
+/// reports) or lose commands (neither obeys nor reports).
 ///
 /// All state lives on one serial queue: commands from the script, the control channel and
 /// MQTT are applied one at a time, in arrival order.
@@ -21,8 +24,10 @@ final class SimulatedLocks: @unchecked Sendable {
         var timeScale: Double
         var retain: Bool
         var qos: Int
-        /// Publish `{"state":...}` on the state topic after each /set, as zigbee2mqtt does.
-        var echoState: Bool
+        /// Publish the new state on the state topic after each /set, as zigbee2mqtt does.
+        var reportState: Bool
+        /// Scenario seconds after which an unlocked bolt locks itself again; nil: never.
+        var relockSeconds: Double?
     }
 
     typealias Publish = @Sendable (_ topic: String, _ payload: String, _ retain: Bool, _ qos: Int) -> Bool
@@ -40,6 +45,9 @@ final class SimulatedLocks: @unchecked Sendable {
     private var occupied: [String: Bool] = [:]
     private var unlocked: [String: Bool] = [:]
     private var commandsReceived = 0
+    private var behaviour: [String: Behaviour] = [:]
+
+    private enum Behaviour: String { case normal, dead, losing }
 
     init(settings: Settings, recorder: CommandRecorder?, log: Log,
          publish: @escaping Publish, onQuit: @escaping @Sendable () -> Void) {
@@ -119,6 +127,12 @@ final class SimulatedLocks: @unchecked Sendable {
             let sent = publish(topic, payload, false, settings.qos)
             log.info("published", ["topic": topic, "published": sent])
             record(["event": "publish", "topic": topic, "payload": payload, "published": sent])
+        case let .dead(lock), let .lose(lock), let .heal(lock):
+            guard known(lock) != nil else { return }
+            let mode: Behaviour = if case .dead = command { .dead } else if case .lose = command { .losing } else { .normal }
+            behaviour[lock] = mode
+            log.info("lock behaviour", ["lock": lock, "mode": mode.rawValue])
+            record(["event": "behaviour", "lock": lock, "mode": mode.rawValue])
         case .quit:
             log.info("quit requested")
             onQuit()
@@ -165,6 +179,12 @@ final class SimulatedLocks: @unchecked Sendable {
            let value = object["state"] as? String, ["UNLOCK", "LOCK", "TOGGLE"].contains(value.uppercased()) {
             state = value.uppercased()
         }
+        if behaviour[lock] == .losing {
+            log.info("command lost", ["lock": lock, "payload": String(text.prefix(200))])
+            fields["event"] = "command-lost"
+            record(fields, at: receivedNanoseconds)
+            return
+        }
         commandsReceived += 1
         if let state {
             let wasUnlocked = unlocked[lock, default: false]
@@ -174,14 +194,35 @@ final class SimulatedLocks: @unchecked Sendable {
             fields["lock_state"] = nowUnlocked ? "unlocked" : "locked"
             log.info("command received", ["lock": lock, "state": state, "qos": message.qos, "retain": message.retain,
                                           "lock_state": nowUnlocked ? "unlocked" : "locked", "count": commandsReceived])
-            if settings.echoState, let topic = stateTopic(lock) {
-                _ = publish(topic, "{\"state\":\"\(nowUnlocked ? "UNLOCK" : "LOCK")\"}", settings.retain, settings.qos)
+            reportBolt(lock)
+            if nowUnlocked, let relock = settings.relockSeconds {
+                let due = MonotonicClock.nowNanoseconds() + UInt64(relock * settings.timeScale * 1e9)
+                let generation = commandsReceived
+                schedule(atNanoseconds: due) { [self] in
+                    // Only the latest command's relock: a later UNLOCK restarts the wait.
+                    guard commandsReceived == generation, unlocked[lock] == true else { return }
+                    unlocked[lock] = false
+                    log.info("relocked", ["lock": lock])
+                    record(["event": "relock", "lock": lock])
+                    reportBolt(lock)
+                }
             }
         } else {
             fields["error"] = "payload is not {\"state\":\"UNLOCK\"|\"LOCK\"|\"TOGGLE\"}"
             log.warning("unusable command received", ["lock": lock, "payload": String(text.prefix(200))])
         }
         record(fields, at: receivedNanoseconds)
+    }
+
+    /// The bolt's state on the lock's topic, as zigbee2mqtt publishes it after a change.
+    private func reportBolt(_ lock: String) {
+        guard settings.reportState, behaviour[lock] != .dead, let topic = stateTopic(lock) else { return }
+        let open = unlocked[lock, default: false]
+        let payload = "{\"state\":\"\(open ? "UNLOCK" : "LOCK")\",\"lock_state\":\"\(open ? "unlocked" : "locked")\"}"
+        let sent = publish(topic, payload, settings.retain, settings.qos)
+        log.info("state reported", ["lock": lock, "state": open ? "UNLOCK" : "LOCK", "published": sent])
+        record(["event": "state", "lock": lock, "topic": topic, "payload": payload, "lock_state": open ? "unlocked" : "locked",
+                "published": sent])
     }
 
     private func record(_ fields: [String: Any], at nanoseconds: UInt64 = MonotonicClock.nowNanoseconds()) {

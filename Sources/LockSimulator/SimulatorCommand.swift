@@ -12,9 +12,15 @@ enum SimulatorCommand: Equatable {
     case send(lock: String, payload: String)
     /// Publish an arbitrary payload on any topic (camera motion events in demo scripts).
     case publish(topic: String, payload: String)
+    /// The lock obeys commands but never reports its state (a dead radio on the way back).
+    case dead(lock: String)
+    /// The lock loses commands: neither obeyed nor reported (recorded as `command-lost`).
+    case lose(lock: String)
+    /// Back to obeying and reporting.
+    case heal(lock: String)
     case quit
 
-    static let usage = "commands: touch LOCK | release LOCK | lose-false LOCK | send LOCK PAYLOAD | publish TOPIC PAYLOAD | quit"
+    static let usage = "commands: touch LOCK | release LOCK | lose-false LOCK | send LOCK PAYLOAD | publish TOPIC PAYLOAD | dead LOCK | lose LOCK | heal LOCK | quit"
 
     /// Parses `touch DC001`; nil for a blank line or a `#` comment.
     static func parse(_ line: String) throws -> SimulatorCommand? {
@@ -30,6 +36,9 @@ enum SimulatorCommand: Equatable {
         case "touch": return .touch(lock: try needsLock())
         case "release": return .release(lock: try needsLock())
         case "lose-false": return .loseFalse(lock: try needsLock())
+        case "dead": return .dead(lock: try needsLock())
+        case "lose": return .lose(lock: try needsLock())
+        case "heal": return .heal(lock: try needsLock())
         case "send", "publish":
             guard !argument.isEmpty else { throw SimulatorCommandError("\"\(verb)\" needs a \(verb == "send" ? "lock" : "topic") and a payload") }
             return verb == "send" ? .send(lock: argument, payload: payload) : .publish(topic: argument, payload: payload)

@@ -56,29 +56,46 @@ public final class MQTTConnection: @unchecked Sendable {
         publish(topic: topic, payload: Array(text.utf8), qos: qos, retain: retain)
     }
 
-    /// Publishes an unlock command at most once. Returns whether it was handed to libmosquitto;
-    /// the caller records the lock session as unlocked when this returns true and never calls
-    /// it again for that session, whatever happens to the connection afterwards.
+    /// Publishes a lock command and reports, exactly once, what became of it.
     ///
-    /// Why QoS 0, not retained, and only while connected: a `{"state":"TOGGLE"}` delivered
-    /// twice locks the door again, so an unlock must be delivered at most once; losing one is
-    /// recoverable (the person touches the keypad again), repeating one is not.
-    /// - QoS 1 is at-least-once: if the connection drops after the PUBLISH left but before the
-    ///   PUBACK came back, libmosquitto sends it again (DUP) after reconnecting, and the broker
-    ///   and zigbee2mqtt would act on both copies.
-    /// - QoS 2 is exactly-once only while both ends keep the session state; with a clean
-    ///   session (which we need, so stale occupancy is never replayed to us) a reconnect may
-    ///   drop or replay in-flight messages depending on timing, and the broker→zigbee2mqtt hop
-    ///   has its own QoS anyway.
-    /// - QoS 0 is at-most-once on every hop: libmosquitto keeps no copy, and on reconnect it
-    ///   discards packets still queued. Retain is off so a (re)subscribing zigbee2mqtt never
-    ///   receives an old command. When not connected nothing is queued: false is returned and
-    ///   the broker logic treats the unlock as not sent (and, since lock state starts empty
-    ///   after a reconnect, it is never re-published later).
-    @discardableResult
-    public func publishUnlock(topic: String, payload: String) -> Bool {
-        guard core.isConnected else { return false }
-        return core.publish(topic: topic, payload: Array(payload.utf8), qos: 0, retain: false)
+    /// - QoS 1 (for idempotent payloads such as `{"state":"UNLOCK"}`): `.published` when the
+    ///   PUBACK comes back. A duplicate is harmless, a late one is not: without a PUBACK by
+    ///   `deadlineNanoseconds` (CLOCK_MONOTONIC) the outcome is `.failed`, and the connection is
+    ///   dropped and the client's queue purged, so libmosquitto cannot resend the command after
+    ///   a reconnect (it otherwise resends unacknowledged QoS 1 messages even with a clean
+    ///   session).
+    /// - QoS 0 (for `{"state":"TOGGLE"}`, which must never arrive twice): `.published` once it
+    ///   is written to the socket; `.unknown` when the connection dropped or the deadline came
+    ///   before that could be known (the caller must treat it as sent and never repeat it).
+    /// - Never retained, never queued while disconnected: `.failed` at once.
+    ///
+    /// `completion` runs on the calling thread (immediate failures) or on the network thread;
+    /// it must be quick.
+    public func publishCommand(topic: String, payload: String, qos: Int, deadlineNanoseconds: UInt64,
+                               completion: @escaping @Sendable (PublishOutcome) -> Void) {
+        core.publishCommand(topic: topic, payload: Array(payload.utf8), qos: qos, deadlineNanoseconds: deadlineNanoseconds,
+                            completion: completion)
+    }
+
+    /// Commands published and still waiting for their outcome.
+    public var commandsInFlight: Int { core.commandsInFlight }
+}
+
+/// What became of a command given to `publishCommand`.
+public enum PublishOutcome: Hashable, Sendable, CustomStringConvertible {
+    /// QoS 1: PUBACK received. QoS 0: written to the socket.
+    case published(String)
+    /// Not handed over; the reason says why.
+    case failed(String)
+    /// QoS 0 only: may or may not have been written; treat as sent.
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case let .published(how): "published (\(how))"
+        case let .failed(why): "failed (\(why))"
+        case let .unknown(why): "unknown (\(why))"
+        }
     }
 }
 
@@ -91,6 +108,24 @@ final class ConnectionCore: @unchecked Sendable {
     let log: Log
     let handler: @Sendable (MQTTEvent) -> Void
     private var mosq: OpaquePointer?
+
+    /// Held around every call into libmosquitto from outside the network thread and around
+    /// `mosquitto_reinitialise` (which replaces the client's insides), and guards `commands`.
+    /// It is held across `mosquitto_publish` so that the outcome callback, which may come on
+    /// the network thread before `mosquitto_publish` has returned, finds the command entered.
+    /// (libmosquitto calls that callback holding none of the locks `mosquitto_publish` takes.)
+    /// Order: `clientLock` before `lock`.
+    private let clientLock = NSLock()
+    private var commands: [Int32: PendingCommand] = [:]
+    /// Unacknowledged commands were abandoned: purge libmosquitto's queue before reconnecting.
+    private var purgeBeforeReconnect = false
+
+    private struct PendingCommand {
+        var qos: Int
+        var deadline: UInt64
+        var topic: String
+        var completion: @Sendable (PublishOutcome) -> Void
+    }
 
     private let lock = NSLock()
     private var subscriptions: [(filter: String, qos: Int)] = []
@@ -157,6 +192,9 @@ final class ConnectionCore: @unchecked Sendable {
         mosquitto_disconnect_callback_set(mosq) { _, obj, rc in
             ConnectionCore.from(obj)?.didDisconnect(rc: rc)
         }
+        mosquitto_publish_callback_set(mosq) { _, obj, mid in
+            ConnectionCore.from(obj)?.didPublish(mid: mid)
+        }
         mosquitto_subscribe_callback_set(mosq) { _, obj, mid, count, granted in
             ConnectionCore.from(obj)?.didSubscribe(mid: mid, granted: Array(UnsafeBufferPointer(start: granted, count: Int(count))))
         }
@@ -195,7 +233,7 @@ final class ConnectionCore: @unchecked Sendable {
         }
         if sendNow, let mosq {
             var mid: Int32 = 0
-            let rc = mosquitto_subscribe(mosq, &mid, filter, Int32(qos))
+            let rc = clientLock.withLock { mosquitto_subscribe(mosq, &mid, filter, Int32(qos)) }
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 log.warning("subscribe failed", ["topic": filter, "error": String(cString: mosquitto_strerror(rc))])
             }
@@ -205,14 +243,79 @@ final class ConnectionCore: @unchecked Sendable {
     func publish(topic: String, payload: [UInt8], qos: Int, retain: Bool) -> Bool {
         guard let mosq, (0...2).contains(qos) else { return false }
         var mid: Int32 = 0
-        let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(mosq, &mid, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), retain)
+        let rc = clientLock.withLock {
+            payload.withUnsafeBytes { bytes in
+                mosquitto_publish(mosq, &mid, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), retain)
+            }
         }
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             log.warning("publish not accepted", ["topic": topic, "error": String(cString: mosquitto_strerror(rc))])
             return false
         }
         return true
+    }
+
+    var commandsInFlight: Int { clientLock.withLock { commands.count } }
+
+    func publishCommand(topic: String, payload: [UInt8], qos: Int, deadlineNanoseconds: UInt64,
+                        completion: @escaping @Sendable (PublishOutcome) -> Void) {
+        guard let mosq, qos == 0 || qos == 1 else { return completion(.failed("QoS \(qos) is not used for commands")) }
+        guard MonotonicClock.nowNanoseconds() < deadlineNanoseconds else {
+            return completion(.failed("deadline passed before publishing"))
+        }
+        let refusal: String? = clientLock.withLock {
+            // Checked under clientLock: a disconnect takes the same lock to abandon the commands
+            // in flight, so none can slip into libmosquitto's queue unseen across a reconnect.
+            guard lock.withLock({ connected }) else { return "MQTT not connected" }
+            var mid: Int32 = 0
+            let rc = payload.withUnsafeBytes { bytes in
+                mosquitto_publish(mosq, &mid, topic, Int32(bytes.count), bytes.baseAddress, Int32(qos), false)
+            }
+            guard rc == MOSQ_ERR_SUCCESS.rawValue else { return "publish refused: \(ConnectionCore.describe(rc))" }
+            commands[mid] = PendingCommand(qos: qos, deadline: deadlineNanoseconds, topic: topic, completion: completion)
+            return nil
+        }
+        if let refusal {
+            log.warning("command not published", ["topic": topic, "error": refusal])
+            completion(.failed(refusal))
+        }
+    }
+
+    /// Takes every command still waiting (all of them, or those past their deadline) and marks
+    /// the client's queue for purging.
+    private func abandonCommands(dueBy now: UInt64? = nil) -> [PendingCommand] {
+        clientLock.withLock {
+            let due = commands.filter { now == nil || $0.value.deadline <= now! }
+            for mid in due.keys { commands.removeValue(forKey: mid) }
+            if !due.isEmpty { purgeBeforeReconnect = true }
+            return due.sorted { $0.key < $1.key }.map(\.value)
+        }
+    }
+
+    private func fail(_ abandoned: [PendingCommand], qos1 why1: String, qos0 why0: String) {
+        for c in abandoned {
+            log.warning("command outcome not seen", ["topic": c.topic, "qos": c.qos, "reason": c.qos == 1 ? why1 : why0])
+            c.completion(c.qos == 1 ? .failed(why1) : .unknown(why0))
+        }
+    }
+
+    /// Replaces the client's insides with a fresh client (same id and settings), dropping every
+    /// message libmosquitto still holds. Network thread only, while disconnected.
+    private func purgeClient(_ mosq: OpaquePointer) -> Bool {
+        clientLock.withLock {
+            guard purgeBeforeReconnect else { return true }
+            let rc = mosquitto_reinitialise(mosq, options.clientID, options.cleanSession, nil)
+            do {
+                guard rc == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError.invalidOption("reinitialise: \(ConnectionCore.describe(rc))") }
+                try configure(mosq)
+                purgeBeforeReconnect = false
+                log.info("client queue purged: no unacknowledged command can be resent")
+                return true
+            } catch {
+                log.error("cannot purge the client's queue; not reconnecting yet", ["error": "\(error)"])
+                return false
+            }
+        }
     }
 
     func start() {
@@ -243,6 +346,10 @@ final class ConnectionCore: @unchecked Sendable {
         let keepalive = Int32(max(5, options.keepalive.rounded(.up)))
         var firstAttempt = true
         while !stopFlag.isStopped {
+            if clientLock.withLock({ purgeBeforeReconnect }) {
+                guard purgeClient(mosq) else { stopFlag.wait(seconds: backoff.next()); continue }
+                firstAttempt = true
+            }
             lock.withLock { everConnectedThisAttempt = false; attemptErrors.removeAll() }
             let rc = firstAttempt
                 ? mosquitto_connect(mosq, options.host, Int32(options.port), keepalive)
@@ -260,6 +367,15 @@ final class ConnectionCore: @unchecked Sendable {
                 // Short timeout: stop() is noticed within it. Publishes from other threads
                 // wake the loop through libmosquitto's socket pair.
                 loopRC = mosquitto_loop(mosq, 100, 1)
+                let late = abandonCommands(dueBy: MonotonicClock.nowNanoseconds())
+                if !late.isEmpty {
+                    fail(late, qos1: "no PUBACK before the deadline", qos0: "not written to the socket before the deadline")
+                    // The broker is not answering: start afresh rather than let libmosquitto
+                    // deliver the abandoned command late.
+                    log.warning("dropping the connection: a command got no answer in time")
+                    mosquitto_disconnect(mosq)
+                    loopRC = MOSQ_ERR_CONN_LOST.rawValue
+                }
             }
             if stopFlag.isStopped {
                 closeCleanly(mosq)
@@ -275,6 +391,7 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Sends DISCONNECT and lets the loop flush it, so the broker does not wait for keepalive.
     private func closeCleanly(_ mosq: OpaquePointer) {
+        fail(abandonCommands(), qos1: "stopping before PUBACK", qos0: "stopping before it was written")
         let wasConnected = isConnected
         if mosquitto_disconnect(mosq) == MOSQ_ERR_SUCCESS.rawValue {
             for _ in 0..<20 where mosquitto_loop(mosq, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
@@ -285,10 +402,17 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Reports the end of a connection once, whichever path noticed it first.
     private func markDisconnected(reason: String, failedBeforeConnack: Bool) {
-        let wasConnected: Bool = lock.withLock {
-            defer { connected = false; pendingSubscriptions.removeAll() }
-            return connected
+        let (wasConnected, abandoned): (Bool, [PendingCommand]) = clientLock.withLock {
+            let was: Bool = lock.withLock {
+                defer { connected = false; pendingSubscriptions.removeAll() }
+                return connected
+            }
+            let taken = commands.sorted { $0.key < $1.key }.map(\.value)
+            commands.removeAll()
+            if !taken.isEmpty { purgeBeforeReconnect = true }
+            return (was, taken)
         }
+        fail(abandoned, qos1: "connection lost before PUBACK (\(reason))", qos0: "connection lost before it was known to be written (\(reason))")
         if wasConnected {
             if stopFlag.isStopped {
                 log.info("disconnected", ["reason": reason])
@@ -357,6 +481,11 @@ final class ConnectionCore: @unchecked Sendable {
         lock.withLock { pendingSubscriptions = mids }
         handler(.connected)
         if mids.isEmpty { handler(.subscribed) }
+    }
+
+    fileprivate func didPublish(mid: Int32) {
+        guard let command = clientLock.withLock({ commands.removeValue(forKey: mid) }) else { return }
+        command.completion(.published(command.qos == 1 ? "PUBACK received" : "written to the socket"))
     }
 
     fileprivate func didDisconnect(rc: Int32) {

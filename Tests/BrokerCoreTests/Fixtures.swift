@@ -72,11 +72,19 @@ extension DecisionEngine {
     }
 
     /// Capture at `captured`, result at `decided` (default: 300 ms later). nil when the frame
-    /// was not admitted (nothing sent to a recognizer).
+    /// was not admitted (nothing sent to a recognizer). `delivered`: every unlock decided is
+    /// reported delivered at once, as the broker does when MQTT takes the command.
     mutating func show(_ faces: [DetectedFace], capturedAt captured: Double, decidedAt decided: Double? = nil,
-                       gallery: Gallery = Cast.gallery, camera: CameraID = Cast.camA) -> [Decision]? {
+                       gallery: Gallery = Cast.gallery, camera: CameraID = Cast.camA, delivered: Bool = true) -> [Decision]? {
         guard case let .detect(txn, _) = capture(at: captured, camera: camera) else { return nil }
-        return resultArrived(txn: txn, faces: faces, now: at(decided ?? captured + 0.3), gallery: gallery)
+        let decisions = resultArrived(txn: txn, faces: faces, now: at(decided ?? captured + 0.3), gallery: gallery)
+        if delivered { deliver(decisions) }
+        return decisions
+    }
+
+    /// Reports every unlock of `decisions` delivered.
+    mutating func deliver(_ decisions: [Decision]) {
+        for claim in decisions.flatMap(\.claims) { unlockDelivered(claim) }
     }
 
     mutating func touch(_ lock: LockID, _ seconds: Double, retained: Bool = false) {

@@ -106,6 +106,8 @@ final class InvariantPropertyTests: XCTestCase {
 
         var pending: [PendingFrame] = []
         var usedForLock = Set<[UInt64]>() // [session, lock hash] pairs already used for that lock
+        var inFlight: [(claim: UnlockClaim, deciding: SessionID, sessions: [SessionID])] = []
+        var claimedNow = Set<[UInt64]>() // [session, lock hash] with a claim in flight
         var oracleIdentity: [String: SessionID] = [:] // "lock#oracleIndex" -> engine session id
         var confirmations: [String: Int] = [:] // awaiting verdicts per (member, lock, session)
         var now = 0.0
@@ -162,6 +164,25 @@ final class InvariantPropertyTests: XCTestCase {
                 engine.housekeeping(now: t(now))
                 _ = stamp(t(now))
             }
+
+            // Outcomes of commands in flight: mostly delivered, sometimes failed, sometimes later.
+            var stillInFlight: [(claim: UnlockClaim, deciding: SessionID, sessions: [SessionID])] = []
+            for entry in inFlight {
+                let key = { (s: SessionID) in [s.rawValue, UInt64(entry.claim.lock.rawValue.hashValue.magnitude)] }
+                switch Int.random(in: 0..<10, using: &rng) {
+                case 0..<6:
+                    engine.unlockDelivered(entry.claim)
+                    XCTAssertFalse(usedForLock.contains(key(entry.deciding)),
+                                   "\(entry.claim.lock) delivered twice in session \(entry.deciding) (seed \(seed))")
+                    for s in entry.sessions { usedForLock.insert(key(s)); claimedNow.remove(key(s)) }
+                case 6..<8:
+                    engine.unlockFailed(entry.claim)
+                    for s in entry.sessions { claimedNow.remove(key(s)) }
+                default:
+                    stillInFlight.append(entry)
+                }
+            }
+            inFlight = stillInFlight
 
             // Deliver due results, in random order, sometimes twice.
             pending.shuffle(using: &rng)
@@ -221,13 +242,18 @@ final class InvariantPropertyTests: XCTestCase {
                         if let known = oracleIdentity[key] { XCTAssertEqual(known, engineOcc) }
                         oracleIdentity[key] = engineOcc
                     }
-                    // At most once per deciding session.
+                    // At most once per deciding session: never decided while a command for it is
+                    // in flight, never after one was delivered (checked when it is).
                     let deciding = try XCTUnwrap(engineOcc ?? frame.snapshot.motion?.session)
-                    XCTAssertFalse(usedForLock.contains([deciding.rawValue, UInt64(lock.rawValue.hashValue.magnitude)]),
-                                   "\(lock) unlocked twice in session \(deciding) (seed \(seed))")
-                    for s in [engineOcc, frame.snapshot.motion.flatMap { $0.locks.contains(lock) ? $0.session : nil }] {
-                        if let s { usedForLock.insert([s.rawValue, UInt64(lock.rawValue.hashValue.magnitude)]) }
-                    }
+                    let key = [deciding.rawValue, UInt64(lock.rawValue.hashValue.magnitude)]
+                    XCTAssertFalse(usedForLock.contains(key), "\(lock) unlocked again in session \(deciding) (seed \(seed))")
+                    XCTAssertFalse(claimedNow.contains(key), "\(lock) claimed twice at once in session \(deciding) (seed \(seed))")
+                    let sessions = [engineOcc, frame.snapshot.motion.flatMap { $0.locks.contains(lock) ? $0.session : nil }].compactMap { $0 }
+                    for s in sessions { claimedNow.insert([s.rawValue, UInt64(lock.rawValue.hashValue.magnitude)]) }
+                    let claim = try XCTUnwrap(d.claims.first { $0.lock == lock }, "every unlocked lock has its claim")
+                    XCTAssertEqual(claim.deadline, capture + maxAge)
+                    XCTAssertEqual(Set(claim.sessions.map(\.session)), Set(sessions))
+                    inFlight.append((claim, deciding, sessions))
                     if confirm > 1 {
                         XCTAssertGreaterThanOrEqual(confirmations["\(member.id)|\(lock)|\(deciding)", default: 0], confirm - 1,
                                                     "unlocked before confirm_frames (seed \(seed))")

@@ -73,6 +73,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(d.map(\.kind), [.unlock])
         XCTAssertEqual(d[0].unlockedLocks, [C.dc006])
         XCTAssertEqual(d[0].snapshot?.lockSessions.map(\.lock), [C.dc006])
+        e.deliver(d)
         XCTAssertEqual(e.counters.unlocks, 1)
     }
 
@@ -123,11 +124,15 @@ final class ScenarioTests: XCTestCase {
             if case let .detect(txn, _) = e.capture(at: t) { inFlight.append(txn) }
             if inFlight.count > 3 {
                 let txn = inFlight.removeFirst()
-                kinds += e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(t + 0.03), gallery: C.gallery).map(\.kind)
+                let decisions = e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(t + 0.03), gallery: C.gallery)
+                e.deliver(decisions)
+                kinds += decisions.map(\.kind)
             }
         }
         for txn in inFlight {
-            kinds += e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(5.2), gallery: C.gallery).map(\.kind)
+            let decisions = e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(5.2), gallery: C.gallery)
+            e.deliver(decisions)
+            kinds += decisions.map(\.kind)
         }
         XCTAssertEqual(kinds.filter { $0 == .unlock }.count, 1)
         XCTAssertEqual(kinds.filter { $0 == .alreadyUnlocked }.count, 119)

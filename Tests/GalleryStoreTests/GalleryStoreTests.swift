@@ -40,7 +40,8 @@ final class GalleryStoreTests: XCTestCase {
         let store = try open()
         XCTAssertEqual(try store.journalMode(), "wal")
         XCTAssertEqual(try store.writerSynchronousLevel(), 2, "FULL: an audit row survives power loss once written")
-        XCTAssertEqual(try store.appliedMigrations(), ["v1 members, faces, grants, audit", "v1 gallery generation"])
+        XCTAssertEqual(try store.appliedMigrations(), ["v1 members, faces, grants, audit", "v1 gallery generation",
+                                                        "v2 unlock delivery"])
         // Reopening applies nothing twice and keeps data.
         try store.addMember(name: "obama")
         let again = try open()
@@ -70,7 +71,7 @@ final class GalleryStoreTests: XCTestCase {
                 do { _ = try GalleryStore(path: path).listMembers() } catch { errors.append(error) }
             }
             XCTAssertEqual(errors.all.map { "\($0)" }, [], "round \(round)")
-            XCTAssertEqual(try GalleryStore(path: path).appliedMigrations().count, 2)
+            XCTAssertEqual(try GalleryStore(path: path).appliedMigrations().count, 3)
         }
     }
 
@@ -357,6 +358,75 @@ final class GalleryStoreTests: XCTestCase {
         XCTAssertEqual(try store.auditTail(limit: 4, afterID: 10), [])
         XCTAssertEqual(try store.lastAuditID(), 10)
         assertStoreError(.invalidField(name: "limit", reason: "must be at least 1, got 0")) { _ = try store.auditTail(limit: 0) }
+    }
+
+    // MARK: Delivery
+
+    private func unlockEntry(_ locks: [LockID], qos: Int = 1) -> AuditEntry {
+        AuditEntry(timeWallNs: 1, camera: "cam-a", txn: DetectingTxn(9), faceIndex: 0, captureMonotonicNs: 5,
+                   captureWallNs: 2, member: MemberRef(id: MemberID(1), name: "obama"), distance: 0.3, snapshotJSON: nil,
+                   unlockedLocks: locks, kind: .unlock, reason: "obama matched at 0.300; unlocked \(locks)",
+                   deliveries: locks.map { UnlockDelivery(lock: $0, qos: qos) })
+    }
+
+    func testUnlockRowIsWrittenWithItsCommandsPendingThenUpdatedByTheOutcome() throws {
+        let store = try open()
+        let id = try store.appendAudit(unlockEntry(["DC006"]))
+        var row = try XCTUnwrap(try store.auditRecord(id: id)).entry
+        XCTAssertEqual(row.deliveries, [UnlockDelivery(lock: "DC006", qos: 1, state: .pending)])
+        XCTAssertEqual(row.deliveries.first?.summary, "pending")
+
+        try store.recordDelivery(auditID: id, lock: "DC006", state: .published, detail: "PUBACK received", wallNs: 50)
+        row = try XCTUnwrap(try store.auditRecord(id: id)).entry
+        XCTAssertEqual(row.kind, .unlock)
+        XCTAssertEqual(row.unlockedLocks, ["DC006"])
+        XCTAssertEqual(row.deliveries, [UnlockDelivery(lock: "DC006", qos: 1, state: .published, detail: "PUBACK received",
+                                                       outcomeWallNs: 50)])
+        try store.recordConfirmation(auditID: id, lock: "DC006", .confirmed, wallNs: 60)
+        try store.recordConfirmation(auditID: id, lock: "DC006", .unconfirmed, wallNs: 70)
+        row = try XCTUnwrap(try store.auditTail(limit: 1).first).entry
+        XCTAssertEqual(row.deliveries.first?.confirmation, .confirmed, "the first word stands")
+        XCTAssertEqual(row.deliveries.first?.confirmationWallNs, 60)
+        XCTAssertEqual(row.deliveries.first?.summary, "confirmed")
+    }
+
+    func testRowWhoseEveryCommandFailedBecomesUnlockFailedNamingLockAndCause() throws {
+        let store = try open()
+        let id = try store.appendAudit(unlockEntry(["DC006"]))
+        try store.recordDelivery(auditID: id, lock: "DC006", state: .failed, detail: "MQTT not connected", wallNs: 50)
+        let row = try XCTUnwrap(try store.auditRecord(id: id)).entry
+        XCTAssertEqual(row.kind, .unlockFailed)
+        XCTAssertEqual(row.unlockedLocks, [], "never an unlock without a lock, never a failed lock among the unlocked")
+        XCTAssertTrue(row.reason.hasSuffix("; NOT DELIVERED: DC006 (MQTT not connected)"), row.reason)
+        XCTAssertEqual(row.deliveries.first?.state, .failed)
+    }
+
+    func testOneOfTwoCommandsFailingKeepsTheUnlockOfTheOther() throws {
+        let store = try open()
+        let id = try store.appendAudit(unlockEntry(["DC001", "DC006"]))
+        try store.recordDelivery(auditID: id, lock: "DC001", state: .failed, detail: "no PUBACK before the deadline", wallNs: 50)
+        try store.recordDelivery(auditID: id, lock: "DC006", state: .published, detail: "PUBACK received", wallNs: 51)
+        let row = try XCTUnwrap(try store.auditRecord(id: id)).entry
+        XCTAssertEqual(row.kind, .unlock)
+        XCTAssertEqual(row.unlockedLocks, ["DC006"])
+        XCTAssertEqual(row.reason.components(separatedBy: "NOT DELIVERED").count, 2, "the cause is named once: \(row.reason)")
+        XCTAssertTrue(row.reason.contains("DC001 (no PUBACK before the deadline)"), row.reason)
+        XCTAssertThrowsError(try store.recordDelivery(auditID: id, lock: "DC002", state: .published, detail: nil, wallNs: 1))
+    }
+
+    func testCommandsLeftPendingByACrashAreUnknownAtTheNextStart() throws {
+        let store = try open()
+        let crashed = try store.appendAudit(unlockEntry(["DC006"]))
+        let done = try store.appendAudit(unlockEntry(["DC001"]))
+        try store.recordDelivery(auditID: done, lock: "DC001", state: .published, detail: "PUBACK received", wallNs: 5)
+        XCTAssertEqual(try open().closeInterruptedDeliveries(wallNs: 99), 1)
+        let row = try XCTUnwrap(try store.auditRecord(id: crashed)).entry
+        XCTAssertEqual(row.kind, .unlock, "the door may have opened: the row stays")
+        XCTAssertEqual(row.unlockedLocks, ["DC006"])
+        XCTAssertEqual(row.deliveries.first?.state, .unknown)
+        XCTAssertEqual(row.deliveries.first?.outcomeWallNs, 99)
+        XCTAssertEqual(try store.auditRecord(id: done)?.entry.deliveries.first?.state, .published)
+        XCTAssertEqual(try store.closeInterruptedDeliveries(wallNs: 100), 0)
     }
 
     func testCorruptAuditRowIsNamed() throws {

@@ -1,7 +1,34 @@
 import Foundation
 import MQTTClient
+import ProcessSupport
 import TestSupport
 import XCTest
+
+/// The one outcome of a `publishCommand`, for the test thread.
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [PublishOutcome] = []
+
+    func set(_ outcome: PublishOutcome) { lock.withLock { outcomes.append(outcome) } }
+
+    /// The outcome, once there is one (nil after `timeout`); fails if there were several.
+    func wait(timeout: Double = 20) -> PublishOutcome? {
+        waitUntil(timeout: timeout, interval: 0.01) { lock.withLock { !outcomes.isEmpty } }
+        let all = lock.withLock { outcomes }
+        XCTAssertLessThanOrEqual(all.count, 1, "a command reported \(all.count) outcomes: \(all)")
+        return all.first
+    }
+}
+
+/// Publishes `payload` to `<lock>/set` as a command with a deadline `deadlineSeconds` from now.
+func command(_ connection: MQTTConnection, _ lock: String, _ payload: String, qos: Int,
+             deadlineSeconds: Double = 10) -> OutcomeBox {
+    let box = OutcomeBox()
+    let now = Int64(MonotonicClock.nowNanoseconds())
+    connection.publishCommand(topic: "zigbee2mqtt/\(lock)/set", payload: payload, qos: qos,
+                              deadlineNanoseconds: UInt64(max(0, now + Int64(deadlineSeconds * 1e9)))) { box.set($0) }
+    return box
+}
 
 /// Collects a connection's events (delivered on its network thread) for the test thread.
 final class EventRecorder: @unchecked Sendable {
@@ -124,27 +151,30 @@ final class MQTTConnectionTests: XCTestCase {
         XCTAssertEqual(events.messages.first?.topic, "late/topic")
     }
 
-    func testPublishGoesOutAndUnlockIsNeverQueuedWhileDisconnected() throws {
+    func testPublishGoesOutAndCommandsAreNeverQueuedWhileDisconnected() throws {
         let server = try MosquittoServer()
         let (connection, events) = try makeConnection(server, subscribe: [])
-        XCTAssertFalse(connection.publishUnlock(topic: "zigbee2mqtt/DC006/set", payload: #"{"state":"TOGGLE"}"#),
+        XCTAssertEqual(command(connection, "DC006", #"{"state":"TOGGLE"}"#, qos: 0).wait(), .failed("MQTT not connected"),
                        "not connected yet: not handed over")
         connection.start()
         XCTAssertTrue(events.wait { $0.subscribes == 1 })
 
         var subscriber = try MosquittoSubscriber(server: server, topic: "zigbee2mqtt/#")
         XCTAssertTrue(connection.publish(topic: "zigbee2mqtt/DC001", text: #"{"occupancy":true}"#, qos: 1, retain: true))
-        XCTAssertTrue(connection.publishUnlock(topic: "zigbee2mqtt/DC006/set", payload: #"{"state":"TOGGLE"}"#))
-        XCTAssertTrue(subscriber.waitForMessages(2))
+        XCTAssertEqual(command(connection, "DC006", #"{"state":"TOGGLE"}"#, qos: 0).wait(), .published("written to the socket"))
+        XCTAssertEqual(command(connection, "DC001", #"{"state":"UNLOCK"}"#, qos: 1).wait(), .published("PUBACK received"))
+        XCTAssertTrue(subscriber.waitForMessages(3))
         XCTAssertEqual(subscriber.messages, [
             RecordedMessage(topic: "zigbee2mqtt/DC001", payload: #"{"occupancy":true}"#, qos: 1, retain: false),
             RecordedMessage(topic: "zigbee2mqtt/DC006/set", payload: #"{"state":"TOGGLE"}"#, qos: 0, retain: false),
+            RecordedMessage(topic: "zigbee2mqtt/DC001/set", payload: #"{"state":"UNLOCK"}"#, qos: 1, retain: false),
         ])
 
-        // Broker gone: an unlock is refused, not queued for later.
+        // Broker gone: a command is refused, not queued for later.
         server.kill()
         XCTAssertTrue(events.wait { !connection.isConnected && $0.disconnects == 1 })
-        XCTAssertFalse(connection.publishUnlock(topic: "zigbee2mqtt/DC006/set", payload: #"{"state":"TOGGLE"}"#))
+        XCTAssertEqual(command(connection, "DC006", #"{"state":"TOGGLE"}"#, qos: 0).wait(), .failed("MQTT not connected"))
+        XCTAssertEqual(command(connection, "DC001", #"{"state":"UNLOCK"}"#, qos: 1).wait(), .failed("MQTT not connected"))
         try server.start()
         subscriber = try MosquittoSubscriber(server: server, topic: "zigbee2mqtt/#")
         XCTAssertTrue(events.wait(timeout: 30) { $0.subscribes == 2 })
@@ -152,7 +182,51 @@ final class MQTTConnectionTests: XCTestCase {
         // from before the reconnect would be too.
         XCTAssertTrue(connection.publish(topic: "zigbee2mqtt/marker", text: "m"))
         XCTAssertTrue(subscriber.waitForMessages(1, on: "zigbee2mqtt/marker"))
-        XCTAssertEqual(subscriber.messages.map(\.topic), ["zigbee2mqtt/marker"], "no unlock replayed after the reconnect")
+        XCTAssertEqual(subscriber.messages.map(\.topic), ["zigbee2mqtt/marker"], "no command replayed after the reconnect")
+    }
+
+    /// mosquitto frozen with a QoS 1 UNLOCK unacknowledged, then killed and restarted: the
+    /// command fails at its deadline and is never delivered afterwards, although libmosquitto
+    /// resends unacknowledged QoS 1 messages after a reconnect (with a clean session too).
+    func testUnacknowledgedCommandFailsAtItsDeadlineAndIsNeverResent() throws {
+        let server = try MosquittoServer()
+        let (connection, events) = try makeConnection(server, subscribe: [])
+        connection.start()
+        XCTAssertTrue(events.wait { $0.subscribes == 1 })
+        let pid = try XCTUnwrap(server.process?.pid)
+        kill(pid, SIGSTOP)
+        let outcome = command(connection, "DC006", #"{"state":"UNLOCK"}"#, qos: 1, deadlineSeconds: 1)
+        XCTAssertNil(outcome.wait(timeout: 0.5), "no PUBACK can come from a frozen broker")
+        XCTAssertEqual(outcome.wait(timeout: 10), .failed("no PUBACK before the deadline"))
+        XCTAssertEqual(connection.commandsInFlight, 0)
+        kill(pid, SIGKILL)
+        server.kill()
+        try server.start()
+        let subscriber = try MosquittoSubscriber(server: server, topic: "zigbee2mqtt/#")
+        XCTAssertTrue(events.wait(timeout: 30) { $0.subscribes == 2 }, "\(events.events)")
+        XCTAssertTrue(connection.publish(topic: "zigbee2mqtt/marker", text: "m", qos: 1))
+        XCTAssertTrue(subscriber.waitForMessages(1, on: "zigbee2mqtt/marker"))
+        XCTAssertEqual(subscriber.messages.map(\.topic), ["zigbee2mqtt/marker"], "the abandoned UNLOCK was resent")
+    }
+
+    /// A QoS 1 command in flight when the connection drops fails then; one past its deadline
+    /// before it is published is never handed over.
+    func testCommandsInFlightFailWhenTheConnectionDrops() throws {
+        let server = try MosquittoServer()
+        let (connection, events) = try makeConnection(server, subscribe: [])
+        connection.start()
+        XCTAssertTrue(events.wait { $0.subscribes == 1 })
+        XCTAssertEqual(command(connection, "DC001", #"{"state":"UNLOCK"}"#, qos: 1, deadlineSeconds: -1).wait(),
+                       .failed("deadline passed before publishing"))
+        let pid = try XCTUnwrap(server.process?.pid)
+        kill(pid, SIGSTOP)
+        let outcome = command(connection, "DC006", #"{"state":"UNLOCK"}"#, qos: 1, deadlineSeconds: 30)
+        kill(pid, SIGKILL)
+        guard case let .failed(reason)? = outcome.wait(timeout: 20) else {
+            return XCTFail("expected a failure, got \(String(describing: outcome.wait(timeout: 0)))")
+        }
+        XCTAssertTrue(reason.hasPrefix("connection lost before PUBACK"), reason)
+        server.kill()
     }
 
     func testOversizePayloadsAreDroppedBeforeDelivery() throws {

@@ -50,11 +50,11 @@ final class TLSConnectionTests: XCTestCase {
 
         let subscriber = try MosquittoSubscriber(server: server, topic: "zigbee2mqtt/+/set", username: username,
                                                  password: password)
-        XCTAssertTrue(connection.publishUnlock(topic: "zigbee2mqtt/DC001/set", payload: #"{"state":"UNLOCK"}"#),
-                      file: file, line: line)
+        XCTAssertEqual(command(connection, "DC001", #"{"state":"UNLOCK"}"#, qos: 1).wait(), .published("PUBACK received"),
+                       file: file, line: line)
         XCTAssertTrue(subscriber.waitForMessages(1), file: file, line: line)
         XCTAssertEqual(subscriber.messages, [RecordedMessage(topic: "zigbee2mqtt/DC001/set",
-                                                             payload: #"{"state":"UNLOCK"}"#, qos: 0, retain: false)],
+                                                             payload: #"{"state":"UNLOCK"}"#, qos: 1, retain: false)],
                        file: file, line: line)
     }
 

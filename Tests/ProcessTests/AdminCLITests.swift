@@ -190,6 +190,28 @@ final class AdminCLITests: XCTestCase {
         XCTAssertTrue(help.stdout.contains("EXIT STATUS") && help.stdout.contains("FACEGATE_CONFIG"), help.stdout)
     }
 
+    /// The broker and admin commands may open a database that does not exist yet at the same
+    /// instant (a fresh install started by its units): every one of them must succeed, in
+    /// processes, not only threads (SQLite refuses a second WAL set-up at once without waiting).
+    func testManyProcessesOpeningAFreshDatabaseAtOnceAllSucceed() throws {
+        let base = try String(contentsOfFile: configPath, encoding: .utf8)
+        for round in 0..<4 {
+            let config = dir.file("fresh\(round).toml").path
+            try base.replacingOccurrences(of: "database = \"gallery.sqlite\"", with: "database = \"fresh\(round).sqlite\"")
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            let started = try (0..<6).map { i in
+                try start(["members", "add", "m\(i)", "--config", config], withConfig: false)
+            }
+            for (i, (child, _)) in started.enumerated() {
+                let status = child.waitForExit(timeout: 120)
+                XCTAssertEqual(status, 0, "round \(round), process \(i): \(child.log)")
+            }
+            let store = try GalleryStore(path: dir.file("fresh\(round).sqlite").path)
+            XCTAssertEqual(try store.listMembers().map(\.name), (0..<6).map { "m\($0)" }, "round \(round)")
+            XCTAssertEqual(try store.appliedMigrations().count, try GalleryStore(path: databasePath).appliedMigrations().count)
+        }
+    }
+
     func testGrantsNeedAKnownMemberAndAConfiguredLock() throws {
         XCTAssertEqual(try facegate(["members", "add", "alice"]).status, 0)
 

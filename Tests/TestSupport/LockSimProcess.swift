@@ -19,6 +19,8 @@ public struct LockSimRecord: Equatable, Sendable {
     /// Seconds since the simulator became ready, real and scenario (real / time scale).
     public let elapsed: Double?
     public let scenarioTime: Double?
+    /// CLOCK_MONOTONIC when the simulator received the command or made the report.
+    public let monotonicNs: UInt64?
 
     init(_ object: [String: Any]) {
         event = object["event"] as? String ?? ""
@@ -34,6 +36,7 @@ public struct LockSimRecord: Equatable, Sendable {
         published = (object["published"] as? NSNumber)?.boolValue
         elapsed = (object["elapsed"] as? NSNumber)?.doubleValue
         scenarioTime = (object["scenario_time"] as? NSNumber)?.doubleValue
+        monotonicNs = (object["monotonic_ns"] as? NSNumber)?.uint64Value
     }
 }
 
@@ -114,6 +117,15 @@ public final class LockSimProcess: @unchecked Sendable {
     @discardableResult
     public func waitForRecords(timeout: Double = 20, _ condition: ([LockSimRecord]) -> Bool) -> Bool {
         waitUntil(timeout: timeout, interval: 0.02) { condition(records) }
+    }
+
+    /// Whether the simulator's current MQTT connection is subscribed: the last connection event
+    /// it logged is `subscribed`. (Counting `subscribed` lines is wrong: mosquitto killed again
+    /// a moment after a restart gives no chance to subscribe in between.)
+    public var isSubscribed: Bool {
+        let events = ["msg=subscribed", "msg=connected", "msg=disconnected", "msg=\"connection failed", "msg=\"cannot connect"]
+        let last = child.log.split(separator: "\n").last { line in events.contains { line.contains($0) } }
+        return last?.contains("msg=subscribed") ?? false
     }
 
     /// SIGTERM and wait; returns the exit status.

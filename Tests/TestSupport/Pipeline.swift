@@ -309,12 +309,11 @@ public final class Pipeline: @unchecked Sendable {
         (brokerStatus()?["cameras"] as? [[String: Any]])?.first { $0["id"] as? String == PipelineOptions.camera }
     }
 
-    /// Locks the broker published an unlock for (one entry per lock per UNLOCK log line).
+    /// Locks the broker delivered an unlock to (one entry per "unlock delivered" log line).
     public var publishedUnlocks: [String] {
-        brokerLines("msg=UNLOCK").flatMap { line -> [String] in
-            guard let range = line.range(of: " locks=") else { return [] }
-            let value = line[range.upperBound...].prefix { $0 != " " }.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            return value.split(separator: ",").map(String.init)
+        brokerLines("msg=\"unlock delivered\"").compactMap { line -> String? in
+            guard let range = line.range(of: " lock=") else { return nil }
+            return line[range.upperBound...].prefix { $0 != " " }.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         }
     }
 
@@ -335,7 +334,8 @@ public final class Pipeline: @unchecked Sendable {
             guard broker?.isRunning == true else { return true }
             guard let status = brokerStatus() else { return false }
             let inFlight = (status["recognizers"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["in_flight"] as? Int) ?? 0) }
-            return inFlight == 0 && (status["waiting_frames"] as? Int) == 0
+            let commands = (status["counters"] as? [String: Any])?["unlocks_in_flight"] as? Int
+            return inFlight == 0 && (status["waiting_frames"] as? Int) == 0 && commands == 0
         }
         let delivered = !awaitDelivery || waitUntil(timeout: 10) { commands().count >= publishedUnlocks.count }
         return quiet && delivered

@@ -52,6 +52,8 @@ public struct PipelineOptions: Sendable {
     public var matchThreshold = 0.5
     public var matchMargin = 0.05
     public var confirmFrames = 1
+    /// Every lock's confirm_timeout: its state report must come this soon after a command.
+    public var confirmTimeout = 4.0
 
     public init() {}
 
@@ -80,7 +82,8 @@ public struct PipelineOptions: Sendable {
         for lock in Self.locks {
             text += "[[locks]]\nid = \"\(lock)\"\n"
             if let payload = unlockPayloads[lock] { text += "unlock_payload = '\(payload)'\n" }
-            text += "occupancy_max = \(seconds(occupancyMax))\n\n"
+            text += "occupancy_max = \(seconds(occupancyMax))\n"
+            text += "confirm_timeout = \(seconds(confirmTimeout))\n\n"
         }
         text += """
         [[cameras]]
