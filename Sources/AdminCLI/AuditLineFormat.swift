@@ -19,11 +19,19 @@ struct AuditLineFormat {
             ("distance", e.distance.map(Output.distance) ?? "-"),
             ("snapshot", snapshotText(e)),
             ("unlocked", e.unlockedLocks.isEmpty ? "-" : e.unlockedLocks.map(\.rawValue).joined(separator: ",")),
+            ("delivery", deliveryText(e)),
             ("kind", e.kind.rawValue),
             ("reason", e.reason),
         ]
         return Output.localTime(wallNs: e.timeWallNs) + " "
             + fields.map { "\($0.0)=\(Output.logfmt($0.1))" }.joined(separator: " ")
+    }
+
+    /// What became of each command: `DC006:confirmed`, `DC001:failed`, ... (`-`: no command).
+    /// pending: outcome not known yet; unknown: the broker stopped before it knew; published
+    /// or failed; then confirmed / unconfirmed once the lock's report came or did not.
+    private func deliveryText(_ e: AuditEntry) -> String {
+        e.deliveries.isEmpty ? "-" : e.deliveries.map { "\($0.lock):\($0.summary)" }.joined(separator: ",")
     }
 
     /// `DC001,DC006` for the touched locks, `motion[DC001]` when the motion trigger was on,
@@ -54,6 +62,11 @@ struct AuditLineFormat {
         object["member"] = orNull(e.member?.name)
         object["member_id"] = orNull(e.member?.id.rawValue)
         object["distance"] = orNull(e.distance)
+        object["deliveries"] = e.deliveries.map { d -> [String: Any] in
+            ["lock": d.lock.rawValue, "qos": d.qos, "state": d.state.rawValue, "detail": orNull(d.detail),
+             "outcome_wall_ns": orNull(d.outcomeWallNs), "confirmation": orNull(d.confirmation?.rawValue),
+             "confirmation_wall_ns": orNull(d.confirmationWallNs)]
+        }
         // The stored JSON as it is, so nothing the broker recorded is lost in translation.
         object["snapshot"] = orNull(e.snapshotJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) })
         return Output.json(object)

@@ -16,6 +16,10 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     case awaitingConfirmation = "awaiting_confirmation"
     /// The session is no longer tracked (history limit hit by a flapping sensor): fail-secure.
     case sessionForgotten = "session_forgotten"
+    /// The lock was unlocked less than its `min_unlock_interval` ago.
+    case tooSoon = "too_soon"
+    /// Not a face decision: a lock's trigger flood suspended its sessions (one row per burst).
+    case triggerSuspended = "trigger_suspended"
     /// Capture older than `max_decision_age` when the result arrived.
     case stale
     /// No pending frame with that txn (never issued, previous run, answered, expired, evicted).
@@ -39,6 +43,9 @@ public struct LockVerdict: Hashable, Sendable, Codable {
         case alreadyUnlocked(SessionID)
         /// An unlock of the lock for this session is being delivered right now.
         case unlockInFlight(SessionID)
+        /// The lock was unlocked (or is being unlocked) at this instant, less than its
+        /// `min_unlock_interval` ago.
+        case tooSoon(since: MonotonicInstant)
         case awaitingConfirmation(have: Int, need: Int)
         case sessionForgotten(SessionID)
     }

@@ -27,6 +27,10 @@ public struct DecisionEngine: Sendable {
 
     private let cameras: [CameraID: EngineConfiguration.Camera]
     private var lockTimelines: [LockID: TriggerTimeline] = [:]
+    private var rateGuards: [LockID: TriggerRateGuard] = [:]
+    private var minUnlockInterval: [LockID: TimeSpan] = [:]
+    /// When each lock was last unlocked (decided and not failed), for `min_unlock_interval`.
+    private var lastUnlock: [LockID: MonotonicInstant] = [:]
     private var motionTimelines: [CameraID: TriggerTimeline] = [:]
     private var txns: TxnTable
     private var sessionIDs: IDAllocator
@@ -50,6 +54,8 @@ public struct DecisionEngine: Sendable {
         for lock in configuration.locks {
             lockTimelines[lock.id] = TriggerTimeline(maxOpen: lock.occupancyMax,
                                                      historyLimit: configuration.sessionHistoryLimit)
+            if let limit = lock.triggerLimit { rateGuards[lock.id] = TriggerRateGuard(limit: limit) }
+            minUnlockInterval[lock.id] = lock.minUnlockInterval
         }
         txns = TxnTable(capacity: configuration.txnCapacity, ttl: configuration.txnTTL)
         sessionIDs = IDAllocator(prefix: bootPrefix)
@@ -72,9 +78,16 @@ public struct DecisionEngine: Sendable {
             return .unknownTrigger
         }
         let t = advance(at)
-        let change = occupied
-            ? lockTimelines[lock]!.activate(at: t, retained: retained, ids: &sessionIDs)
-            : lockTimelines[lock]!.deactivate(at: t, cause: .deactivated)
+        var change: TriggerChange
+        if occupied && !retained, let verdict = rateGuards[lock]?.activation(at: t), verdict != .allowed {
+            var closed: SessionID?
+            if case let .closed(id) = lockTimelines[lock]!.deactivate(at: t, cause: .suspended) { closed = id }
+            change = .suspended(closed: closed, started: verdict == .started)
+        } else {
+            change = occupied
+                ? lockTimelines[lock]!.activate(at: t, retained: retained, ids: &sessionIDs)
+                : lockTimelines[lock]!.deactivate(at: t, cause: .deactivated)
+        }
         count(change)
         counters.sessionsForgotten += lockTimelines[lock]!.prune(now: t, retention: configuration.retention).forced
         return change
@@ -200,7 +213,7 @@ public struct DecisionEngine: Sendable {
             case .matched(let nearest, _) where !pending.snapshot.isEmpty:
                 if let member = gallery.member(nearest.member.id) {
                     decisions.append(decideMatched(member: member, distance: nearest.distance, face: face, index: i,
-                                                   pending: pending, counted: &counted))
+                                                   pending: pending, now: now, counted: &counted))
                 } else {
                     decisions.append(denial(.unknownFace, txn: txn, pending: pending, index: i, face: face,
                                             match: .unknown(nearest: nil), why: "matched member is not in the gallery"))
@@ -217,6 +230,21 @@ public struct DecisionEngine: Sendable {
             }
         }
         return tally(decisions)
+    }
+
+    /// A result for `claimed` from a recognizer the frame was not sent to: judged against no
+    /// pending frame (nothing unlocks), and the pending txn, if any, is left for its real
+    /// recognizer. The audit names the txn that was claimed.
+    public mutating func resultFromWrongRecognizer(claimed: DetectingTxn, faces: [DetectedFace], now: MonotonicInstant,
+                                                   gallery: Gallery) -> [Decision] {
+        _ = advance(now)
+        counters.results += 1
+        let m = configuration.matching
+        let why = "txn \(claimed) was not given to the recognizer that answered it"
+        return tally(faces.enumerated().map { i, face in
+            denial(.unknownTxn, txn: claimed, pending: nil, index: i, face: face,
+                   match: gallery.match(face.descriptor, threshold: m.threshold, margin: m.margin), why: why)
+        })
     }
 
     /// The recognizer could not process the frame of `txn` and said so. Consumes the txn and
@@ -238,7 +266,8 @@ public struct DecisionEngine: Sendable {
     }
 
     private mutating func decideMatched(member: Gallery.Member, distance: Double, face: DetectedFace, index: Int,
-                                        pending: PendingTxn, counted: inout Set<ConfirmationKey>) -> Decision {
+                                        pending: PendingTxn, now: MonotonicInstant,
+                                        counted: inout Set<ConfirmationKey>) -> Decision {
         let snapshot = pending.snapshot
         let zones = cameras[snapshot.camera]?.zones ?? [:]
         let need = configuration.matching.confirmFrames
@@ -287,12 +316,21 @@ public struct DecisionEngine: Sendable {
                     continue
                 }
             }
+            // Whatever session asks: a lock opened moments ago is not opened again (a flood of
+            // fresh sessions from a spoofed bus must not become a flood of unlocks).
+            if let last = lastUnlock[lock], now.since(last) < minUnlockInterval[lock, default: .zero] {
+                verdicts.append(LockVerdict(lock: lock, status: .tooSoon(since: last)))
+                continue
+            }
             // Booked as in flight, not yet unlocked: only the delivery outcome decides that.
             for s in sessions {
                 _ = updateSession(s.source, s.session) { $0.unlocksInFlight.insert(lock) }
             }
-            claims.append(UnlockClaim(lock: lock, sessions: sessions.map { TriggerRef(source: $0.source, session: $0.session) },
-                                      deadline: snapshot.captureTime + configuration.maxDecisionAge))
+            var claim = UnlockClaim(lock: lock, sessions: sessions.map { TriggerRef(source: $0.source, session: $0.session) },
+                                    deadline: snapshot.captureTime + configuration.maxDecisionAge, decidedAt: now)
+            claim.previousUnlock = lastUnlock[lock]
+            lastUnlock[lock] = now
+            claims.append(claim)
             verdicts.append(LockVerdict(lock: lock, status: .unlocked))
         }
 
@@ -314,11 +352,12 @@ public struct DecisionEngine: Sendable {
             case .noGrant: kinds.insert(.noGrant)
             case .outsideZone: kinds.insert(.outsideZone)
             case .alreadyUnlocked, .unlockInFlight: kinds.insert(.alreadyUnlocked)
+            case .tooSoon: kinds.insert(.tooSoon)
             case .awaitingConfirmation: kinds.insert(.awaitingConfirmation)
             case .sessionForgotten: kinds.insert(.sessionForgotten)
             }
         }
-        for k in [DecisionKind.awaitingConfirmation, .alreadyUnlocked, .outsideZone, .sessionForgotten, .noGrant]
+        for k in [DecisionKind.awaitingConfirmation, .alreadyUnlocked, .tooSoon, .outsideZone, .sessionForgotten, .noGrant]
             where kinds.contains(k) { return k }
         return .emptySnapshot
     }
@@ -330,6 +369,7 @@ public struct DecisionEngine: Sendable {
         case .outsideZone: "\(v.lock): face outside the lock's zone"
         case let .alreadyUnlocked(s): "\(v.lock): already unlocked in session \(s)"
         case let .unlockInFlight(s): "\(v.lock): an unlock for session \(s) is being delivered"
+        case .tooSoon: "\(v.lock): unlocked less than min_unlock_interval ago"
         case let .awaitingConfirmation(have, need): "\(v.lock): \(have) of \(need) confirming frames"
         case let .sessionForgotten(s): "\(v.lock): session \(s) is no longer tracked"
         }
@@ -385,6 +425,8 @@ public struct DecisionEngine: Sendable {
     /// a younger frame (still within `max_decision_age` of its own capture).
     public mutating func unlockFailed(_ claim: UnlockClaim) {
         counters.unlocksFailed += 1
+        // The door did not open: min_unlock_interval counts from the unlock before.
+        if lastUnlock[claim.lock] == claim.decidedAt { lastUnlock[claim.lock] = claim.previousUnlock }
         for s in claim.sessions {
             _ = updateSession(s.source, s.session) { $0.unlocksInFlight.remove(claim.lock) }
         }
@@ -419,8 +461,12 @@ public struct DecisionEngine: Sendable {
 
     /// Drops history and pending txns that can no longer matter. Every event already prunes
     /// what it touches; call this periodically so idle triggers are pruned too.
-    public mutating func housekeeping(now: MonotonicInstant) {
+    /// Returns the locks whose trigger suspension ended (quiet long enough).
+    @discardableResult
+    public mutating func housekeeping(now: MonotonicInstant) -> [LockID] {
         let now = advance(now)
+        var released: [LockID] = []
+        for lock in rateGuards.keys.sorted() where rateGuards[lock]!.release(at: now) { released.append(lock) }
         let retention = configuration.retention
         for lock in lockTimelines.keys {
             counters.sessionsForgotten += lockTimelines[lock]!.prune(now: now, retention: retention).forced
@@ -429,6 +475,12 @@ public struct DecisionEngine: Sendable {
             counters.sessionsForgotten += motionTimelines[camera]!.prune(now: now, retention: retention).forced
         }
         counters.txnsExpired += txns.expire(now: now)
+        return released
+    }
+
+    /// Whether `lock`'s sessions are suspended by a trigger flood at `now`.
+    public func isSuspended(_ lock: LockID, now: MonotonicInstant) -> Bool {
+        rateGuards[lock]?.isSuspended(at: now) ?? false
     }
 
     // MARK: Internals
@@ -454,6 +506,7 @@ public struct DecisionEngine: Sendable {
             if replaced != nil { counters.sessionsExpired += 1 }
         case .alreadyExpired: counters.sessionsExpired += 1
         case .ignoredRetained: counters.retainedIgnored += 1
+        case let .suspended(_, started): if started { counters.triggerSuspensions += 1 }
         case .refreshed, .closed, .ignoredNotOpen, .unknownTrigger: break
         }
     }

@@ -4,7 +4,26 @@ public struct EngineConfiguration: Hashable, Sendable {
         public var id: LockID
         /// A session whose `occupancy:false` never came ends this long after its last `true`.
         public var occupancyMax: TimeSpan
-        public init(id: LockID, occupancyMax: TimeSpan) { self.id = id; self.occupancyMax = occupancyMax }
+        /// A lock unlocked less than this ago is not unlocked again, whatever session asks
+        /// (a keypad session lasts about 10 s: a genuine second unlock comes later than that).
+        public var minUnlockInterval: TimeSpan
+        /// More activations than this in a window suspend the lock's sessions (a flood).
+        public var triggerLimit: TriggerLimit?
+        public init(id: LockID, occupancyMax: TimeSpan, minUnlockInterval: TimeSpan = .zero,
+                    triggerLimit: TriggerLimit? = nil) {
+            self.id = id; self.occupancyMax = occupancyMax
+            self.minUnlockInterval = minUnlockInterval; self.triggerLimit = triggerLimit
+        }
+    }
+
+    /// A keypad cannot be touched a thousand times a second: more than `burst` activations
+    /// within `window` are a flood (a spoofing client, a broken device). The lock's session is
+    /// closed and no new one opens until `quiet` has passed without any activation.
+    public struct TriggerLimit: Hashable, Sendable {
+        public var burst: Int
+        public var window: TimeSpan
+        public var quiet: TimeSpan
+        public init(burst: Int, window: TimeSpan, quiet: TimeSpan) { self.burst = burst; self.window = window; self.quiet = quiet }
     }
 
     public struct Motion: Hashable, Sendable {
@@ -83,6 +102,11 @@ public struct EngineConfiguration: Hashable, Sendable {
             if lock.id.rawValue.isEmpty { problems.append("a lock has an empty id") }
             if !lockIDs.insert(lock.id).inserted { problems.append("lock \(lock.id) is configured twice") }
             if lock.occupancyMax == .zero { problems.append("lock \(lock.id): occupancy_max must be positive") }
+            if let limit = lock.triggerLimit {
+                if limit.burst < 1 { problems.append("lock \(lock.id): trigger_burst must be at least 1") }
+                if limit.window == .zero { problems.append("lock \(lock.id): trigger_window must be positive") }
+                if limit.quiet == .zero { problems.append("lock \(lock.id): trigger_quiet must be positive") }
+            }
         }
         var cameraIDs = Set<CameraID>()
         for camera in cameras {

@@ -25,6 +25,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var unlocks = 0
     /// Unlock commands decided but not delivered.
     public var unlocksFailed = 0
+    /// Trigger floods that suspended a lock's sessions.
+    public var triggerSuspensions = 0
 
     public init() {}
 }

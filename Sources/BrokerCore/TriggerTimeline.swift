@@ -6,6 +6,9 @@ public enum SessionEndCause: String, Hashable, Sendable, Codable {
     case expired
     /// The broker dropped all trigger state (MQTT reconnect): fail-secure.
     case reset
+    /// Activations came faster than a keypad can produce them: the lock's sessions are
+    /// suspended until the trigger is quiet again.
+    case suspended
 }
 
 /// One interval `[start, end)` during which a lock was touched or a camera saw motion.
@@ -66,6 +69,9 @@ public enum TriggerChange: Hashable, Sendable {
     case ignoredRetained
     /// The lock or camera is not configured (or the camera has no motion trigger).
     case unknownTrigger
+    /// A flood: this activation (the first of the burst: `started`) suspended the lock's
+    /// sessions, or came while they were suspended.
+    case suspended(closed: SessionID?, started: Bool)
 }
 
 /// The sessions of one trigger (a lock's occupancy, or a camera's motion), oldest first.

@@ -17,10 +17,15 @@ public struct UnlockClaim: Hashable, Sendable {
     public var sessions: [TriggerRef]
     /// The frame's capture time plus `max_decision_age`: a command later than this is stale.
     public var deadline: MonotonicInstant
+    /// When the engine decided it: the lock's last unlock for `min_unlock_interval`.
+    public var decidedAt: MonotonicInstant
+    /// The lock's last unlock before this one, restored if this one fails.
+    var previousUnlock: MonotonicInstant?
 
-    public init(lock: LockID, sessions: [TriggerRef], deadline: MonotonicInstant) {
+    public init(lock: LockID, sessions: [TriggerRef], deadline: MonotonicInstant, decidedAt: MonotonicInstant) {
         self.lock = lock
         self.sessions = sessions
         self.deadline = deadline
+        self.decidedAt = decidedAt
     }
 }

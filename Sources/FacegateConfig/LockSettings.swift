@@ -16,12 +16,21 @@ public struct LockSettings: Equatable, Sendable {
     public var confirmKey: String
     public var confirmValue: String
     public var confirmTimeout: Double
+    /// Seconds: a lock unlocked less than this ago is not unlocked again, whatever session
+    /// asks. A keypad session lasts about 10 s, so a genuine second unlock comes later.
+    public var minUnlockInterval: Double
+    /// More than `triggerBurst` occupancy activations within `triggerWindow` seconds suspend the
+    /// lock's sessions until `triggerQuiet` seconds pass without one; burst 0 turns this off.
+    public var triggerBurst: Int
+    public var triggerWindow: Double
+    public var triggerQuiet: Double
 
     public static let defaultUnlockPayload = #"{"state":"UNLOCK"}"#
 
     public init(id: String, friendlyName: String? = nil, unlockPayload: String = LockSettings.defaultUnlockPayload,
                 occupancyMax: Double = 15, confirmKey: String = "state", confirmValue: String = "UNLOCK",
-                confirmTimeout: Double = 5) {
+                confirmTimeout: Double = 5, minUnlockInterval: Double = 10, triggerBurst: Int = 20,
+                triggerWindow: Double = 10, triggerQuiet: Double = 30) {
         self.id = id
         self.friendlyName = friendlyName ?? id
         self.unlockPayload = unlockPayload
@@ -29,6 +38,10 @@ public struct LockSettings: Equatable, Sendable {
         self.confirmKey = confirmKey
         self.confirmValue = confirmValue
         self.confirmTimeout = confirmTimeout
+        self.minUnlockInterval = minUnlockInterval
+        self.triggerBurst = triggerBurst
+        self.triggerWindow = triggerWindow
+        self.triggerQuiet = triggerQuiet
     }
 
     /// MQTT QoS of the unlock command: 1 for an idempotent payload (a duplicate is harmless,
@@ -58,10 +71,16 @@ public struct LockSettings: Equatable, Sendable {
         let confirmValue = reader.string("confirm_value", default: "UNLOCK")
         if confirmValue.isEmpty { reader.problem("confirm_value", "must not be empty (e.g. \"UNLOCK\" or \"unlocked\")") }
         let confirmTimeout = reader.number("confirm_timeout", default: 5, in: 0...600, exclusiveLower: true)
+        let minUnlockInterval = reader.number("min_unlock_interval", default: 10, in: 0...3600)
+        let burst = reader.number("trigger_burst", default: 20, in: 0...100_000)
+        if burst.rounded() != burst { reader.problem("trigger_burst", "must be a whole number of activations, got \(burst)") }
+        let window = reader.number("trigger_window", default: 10, in: 0...3600, exclusiveLower: true)
+        let quiet = reader.number("trigger_quiet", default: 30, in: 0...86400, exclusiveLower: true)
         reader.finish()
         guard let id else { return nil }
         self.init(id: id, friendlyName: friendlyName, unlockPayload: payload, occupancyMax: occupancyMax,
-                  confirmKey: confirmKey, confirmValue: confirmValue, confirmTimeout: confirmTimeout)
+                  confirmKey: confirmKey, confirmValue: confirmValue, confirmTimeout: confirmTimeout,
+                  minUnlockInterval: minUnlockInterval, triggerBurst: Int(burst), triggerWindow: window, triggerQuiet: quiet)
     }
 }
 

@@ -128,9 +128,10 @@ final class BrokerService: @unchecked Sendable {
         while !stopFlag.wait(seconds: 0.25) {
             let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
             engineLock.lock()
-            engine.housekeeping(now: now)
+            let released = engine.housekeeping(now: now)
             let maxAge = engine.configuration.maxDecisionAge
             engineLock.unlock()
+            for lock in released { log.warning("trigger flood over: lock sessions may open again", ["lock": lock]) }
             // Frames that waited too long for a recognizer could only be judged stale: drop them.
             let stale = pool.dropWaiting { now.since(MonotonicInstant(nanoseconds: $0.frame.captureMonotonicNs)) > maxAge }
             if !stale.isEmpty {
@@ -210,7 +211,14 @@ final class BrokerService: @unchecked Sendable {
             guard let occupied = report.occupancy else { return }
             engineLock.lock()
             let change = engine.occupancy(lock: LockID(lock.id), occupied: occupied, at: now, retained: message.retain)
+            let quietened = change == .ignoredNotOpen && engine.isSuspended(LockID(lock.id), now: now)
             engineLock.unlock()
+            if quietened { return }
+            if case let .suspended(closed, started) = change {
+                // A flood is one line and one audit row per burst, not one per message.
+                if started { triggerSuspended(lock, closed: closed) }
+                return
+            }
             log.info("occupancy \(occupied)", ["lock": lock.id, "retained": message.retain, "change": "\(change)"])
         } else if let camera = camerasByMotionTopic[message.topic] {
             guard let active = camera.motionState(payload: message.payload) else {
@@ -251,6 +259,17 @@ final class BrokerService: @unchecked Sendable {
                 throw WireError.invalidField(field: "kind", reason: "a capture may send frame or heartbeat, not \(message.kind)")
             }
         }
+    }
+
+    private func triggerSuspended(_ lock: LockSettings, closed: SessionID?) {
+        let why = "\(lock.id): more than \(lock.triggerBurst) occupancy activations within \(lock.triggerWindow) s, "
+            + "faster than a keypad can be touched; its sessions are suspended until \(lock.triggerQuiet) s pass without one"
+            + (closed.map { " (session \($0) closed)" } ?? "")
+        log.error("trigger flood: lock sessions suspended", ["lock": lock.id, "burst": lock.triggerBurst,
+                                                             "window_s": lock.triggerWindow, "quiet_s": lock.triggerQuiet])
+        appendAudit(AuditEntry(timeWallNs: WallClock.nowNanoseconds(), camera: nil, txn: DetectingTxn(0), faceIndex: nil,
+                               captureMonotonicNs: nil, captureWallNs: nil, member: nil, distance: nil, snapshotJSON: nil,
+                               unlockedLocks: [], kind: .triggerSuspended, reason: why))
     }
 
     private func admit(_ frame: VideoFrame, log clog: Log) {
@@ -334,8 +353,9 @@ final class BrokerService: @unchecked Sendable {
         engineLock.lock()
         // A result from a recognizer that was not given the txn is judged against no pending
         // frame at all (discarding is not ours to do: the real owner may still answer).
-        let txn = trusted ? DetectingTxn(result.txn) : DetectingTxn(0)
-        let decisions = engine.resultArrived(txn: txn, faces: faces, now: now, gallery: gallery)
+        let decisions = trusted
+            ? engine.resultArrived(txn: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
+            : engine.resultFromWrongRecognizer(claimed: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
         engineLock.unlock()
         let rlog = log.with(["camera": result.camera, "txn": hexTxn(result.txn)])
         if decisions.isEmpty { rlog.info("no face in frame", ["seq": result.sequence]) }
@@ -389,9 +409,11 @@ final class BrokerService: @unchecked Sendable {
         let key = DeliveryKey(auditID: auditID, lock: claim.lock)
         let state: UnlockDelivery.State
         let detail: String
+        var mayHaveArrived = true
         switch outcome {
         case let .published(how): (state, detail) = (.published, how)
-        case let .failed(why): (state, detail) = (.failed, why)
+        case let .failed(why): (state, detail, mayHaveArrived) = (.failed, why, false)
+        case let .unacknowledged(why): (state, detail) = (.failed, why)
         case let .unknown(why): (state, detail) = (.unknown, why)
         }
         engineLock.lock()
@@ -400,9 +422,11 @@ final class BrokerService: @unchecked Sendable {
         } else {
             // Unknown counts as sent: a TOGGLE of unknown fate is never sent again.
             engine.unlockDelivered(claim)
-            if let settings {
-                confirmations.expect(key, lock: claim.lock, publishedAt: now, timeout: .seconds(settings.confirmTimeout))
-            }
+        }
+        // A command that went out, even unacknowledged, is watched for the lock's report: the
+        // record then says whether the door opened after all.
+        if mayHaveArrived, let settings {
+            confirmations.expect(key, lock: claim.lock, publishedAt: now, timeout: .seconds(settings.confirmTimeout))
         }
         engineLock.unlock()
         let dlog = rlog.with(["lock": claim.lock.rawValue, "audit_id": auditID, "qos": settings?.commandQoS ?? -1,
@@ -500,7 +524,7 @@ final class BrokerService: @unchecked Sendable {
                          "retained_ignored": counters.retainedIgnored, "sessions_opened": counters.sessionsOpened,
                          "frames_admitted": counters.framesAdmitted, "frames_skipped": skipped,
                          "results": counters.results, "decisions": decisions, "unlocks": counters.unlocks,
-                         "unlocks_failed": counters.unlocksFailed, "unlocks_in_flight": mqtt?.commandsInFlight ?? 0,
+                         "unlocks_failed": counters.unlocksFailed, "trigger_suspensions": counters.triggerSuspensions, "unlocks_in_flight": mqtt?.commandsInFlight ?? 0,
                          "awaiting_confirmation": awaiting,
                          "txns_expired": counters.txnsExpired, "txns_discarded": counters.txnsDiscarded],
         ]

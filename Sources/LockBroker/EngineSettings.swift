@@ -4,7 +4,12 @@ import FacegateConfig
 /// The TOML configuration, in the decision core's terms.
 extension EngineConfiguration {
     init(_ config: FacegateConfiguration) throws {
-        let locks = config.locks.map { Lock(id: LockID($0.id), occupancyMax: .seconds($0.occupancyMax)) }
+        let locks = config.locks.map { lock in
+            Lock(id: LockID(lock.id), occupancyMax: .seconds(lock.occupancyMax), minUnlockInterval: .seconds(lock.minUnlockInterval),
+                 triggerLimit: lock.triggerBurst > 0
+                    ? TriggerLimit(burst: lock.triggerBurst, window: .seconds(lock.triggerWindow), quiet: .seconds(lock.triggerQuiet))
+                    : nil)
+        }
         var cameras: [Camera] = []
         for camera in config.cameras {
             var zones: [LockID: BrokerCore.NormalizedRect] = [:]

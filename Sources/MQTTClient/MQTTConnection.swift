@@ -60,7 +60,7 @@ public final class MQTTConnection: @unchecked Sendable {
     ///
     /// - QoS 1 (for idempotent payloads such as `{"state":"UNLOCK"}`): `.published` when the
     ///   PUBACK comes back. A duplicate is harmless, a late one is not: without a PUBACK by
-    ///   `deadlineNanoseconds` (CLOCK_MONOTONIC) the outcome is `.failed`, and the connection is
+    ///   `deadlineNanoseconds` (CLOCK_MONOTONIC) the outcome is `.unacknowledged`, and the connection is
     ///   dropped and the client's queue purged, so libmosquitto cannot resend the command after
     ///   a reconnect (it otherwise resends unacknowledged QoS 1 messages even with a clean
     ///   session).
@@ -87,6 +87,9 @@ public enum PublishOutcome: Hashable, Sendable, CustomStringConvertible {
     case published(String)
     /// Not handed over; the reason says why.
     case failed(String)
+    /// QoS 1 only: written, but no PUBACK came (connection lost, or none by the deadline).
+    /// Counts as failed (an UNLOCK may be sent again), yet it may have reached the lock.
+    case unacknowledged(String)
     /// QoS 0 only: may or may not have been written; treat as sent.
     case unknown(String)
 
@@ -94,6 +97,7 @@ public enum PublishOutcome: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case let .published(how): "published (\(how))"
         case let .failed(why): "failed (\(why))"
+        case let .unacknowledged(why): "unacknowledged (\(why))"
         case let .unknown(why): "unknown (\(why))"
         }
     }
@@ -295,7 +299,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func fail(_ abandoned: [PendingCommand], qos1 why1: String, qos0 why0: String) {
         for c in abandoned {
             log.warning("command outcome not seen", ["topic": c.topic, "qos": c.qos, "reason": c.qos == 1 ? why1 : why0])
-            c.completion(c.qos == 1 ? .failed(why1) : .unknown(why0))
+            c.completion(c.qos == 1 ? .unacknowledged(why1) : .unknown(why0))
         }
     }
 

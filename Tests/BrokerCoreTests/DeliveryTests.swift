@@ -123,3 +123,22 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(c.expire(now: at(20)), [3])
     }
 }
+
+/// A result from a recognizer that was not given the txn names the txn it claimed.
+final class WrongRecognizerTests: XCTestCase {
+    typealias C = Cast
+
+    func testResultFromTheWrongRecognizerIsUnknownTxnNamingTheClaimAndLeavesThePendingFrame() throws {
+        var e = C.engine()
+        e.touch(C.dc006, 0)
+        let txn = try XCTUnwrap(e.capture(at: 1).txn)
+        let d = e.resultFromWrongRecognizer(claimed: txn, faces: [C.face(C.obamaShown)], now: at(1.2), gallery: C.gallery)
+        XCTAssertEqual(d.map(\.kind), [.unknownTxn])
+        XCTAssertEqual(d.first?.txn, txn)
+        XCTAssertEqual(d.first?.claims, [])
+        XCTAssertTrue(d.first?.reason.contains("txn \(txn) was not given to the recognizer that answered it") ?? false,
+                      d.first?.reason ?? "")
+        XCTAssertEqual(e.pendingTxnCount, 1, "the real recognizer may still answer")
+        XCTAssertEqual(e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(1.3), gallery: C.gallery).map(\.kind), [.unlock])
+    }
+}

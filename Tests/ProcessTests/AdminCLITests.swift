@@ -361,7 +361,11 @@ final class AdminCLITests: XCTestCase {
                        distance: 0.25 + Double(n) / 100, snapshotJSON: snapshotJSON, unlockedLocks: unlocked, kind: kind, reason: reason)
         }
         try store.appendAudit(entry(1, .unknownFace, member: nil, unlocked: [], reason: "nearest obama at 0.62 is above 0.5"))
-        try store.appendAudit(entry(2, .unlock, member: "obama", unlocked: ["DC006"], reason: "matched obama; unlocked DC006"))
+        var unlockRow = entry(2, .unlock, member: "obama", unlocked: ["DC006"], reason: "matched obama; unlocked DC006")
+        unlockRow.deliveries = [UnlockDelivery(lock: "DC006", qos: 1)]
+        let unlockID = try store.appendAudit(unlockRow)
+        try store.recordDelivery(auditID: unlockID, lock: "DC006", state: .published, detail: "PUBACK received", wallNs: base)
+        try store.recordConfirmation(auditID: unlockID, lock: "DC006", .confirmed, wallNs: base + 1)
         try store.appendAudit(AuditEntry(timeWallNs: base + 3_000_000_000, camera: nil, txn: DetectingTxn(0x77), faceIndex: 0,
                                          captureMonotonicNs: nil, captureWallNs: nil, member: nil, distance: nil, snapshotJSON: nil,
                                          unlockedLocks: [], kind: .unknownTxn, reason: "no pending frame with this txn"))
@@ -371,11 +375,11 @@ final class AdminCLITests: XCTestCase {
         XCTAssertEqual(text.lines.count, 2, text.stdout)
         let unlock = text.lines[0]
         for field in ["camera=cam-a", "txn=5f3a91c200000012", "member=obama", "distance=0.270", "snapshot=DC006",
-                      "unlocked=DC006", "kind=unlock", "reason=\"matched obama; unlocked DC006\""] {
+                      "unlocked=DC006", "delivery=DC006:confirmed", "kind=unlock", "reason=\"matched obama; unlocked DC006\""] {
             XCTAssertTrue(unlock.contains(" \(field)"), "\(field) missing in: \(unlock)")
         }
         XCTAssertTrue(unlock.hasPrefix("2025-06-15T15:06:42.000+00:00 "), unlock)
-        for field in ["camera=-", "txn=0000000000000077", "member=unknown", "distance=-", "snapshot=-", "unlocked=-", "kind=unknown_txn"] {
+        for field in ["camera=-", "txn=0000000000000077", "member=unknown", "distance=-", "snapshot=-", "unlocked=-", "delivery=-", "kind=unknown_txn"] {
             XCTAssertTrue(text.lines[1].contains(" \(field)"), "\(field) missing in: \(text.lines[1])")
         }
 
@@ -388,6 +392,12 @@ final class AdminCLITests: XCTestCase {
         XCTAssertEqual(rows[1]["member"] as? String, "obama")
         XCTAssertEqual(rows[1]["txn"] as? String, "5f3a91c200000012")
         XCTAssertEqual(rows[1]["unlocked"] as? [String], ["DC006"])
+        let delivery = try XCTUnwrap((rows[1]["deliveries"] as? [[String: Any]])?.first, "\(rows[1])")
+        XCTAssertEqual(delivery["lock"] as? String, "DC006")
+        XCTAssertEqual(delivery["state"] as? String, "published")
+        XCTAssertEqual(delivery["detail"] as? String, "PUBACK received")
+        XCTAssertEqual(delivery["confirmation"] as? String, "confirmed")
+        XCTAssertEqual((rows[0]["deliveries"] as? [Any])?.count, 0, "a denial has no command")
         XCTAssertEqual(rows[1]["time_wall_ns"] as? Int, Int(base + 2_000_000_000))
         let stored = try XCTUnwrap(rows[1]["snapshot"] as? [String: Any])
         XCTAssertEqual((stored["lockSessions"] as? [[String: Any]])?.first?["lock"] as? String, "DC006", "\(stored)")

@@ -11,9 +11,10 @@ import XCTest
 /// every unlock was of a lock whose session was open at the matched frame's capture time, that
 /// the member holds a grant for, at most once per session. Then the pipeline must still work.
 final class RandomFaultTests: ScenarioCase {
-    /// Real seconds of random play (plus set-up, recovery and checks: about 1.5 minutes in all).
-    static let playSeconds = 60.0
-    static let maxSteps = 90
+    /// Real seconds of random play (plus set-up, recovery and checks: about 1.5 minutes in all);
+    /// `make soak` plays many seeds shorter (FACEGATE_FAULT_PLAY_SECONDS).
+    static let playSeconds = ProcessInfo.processInfo.environment["FACEGATE_FAULT_PLAY_SECONDS"].flatMap(Double.init) ?? 60
+    static let maxSteps = Int(playSeconds * 1.5)
     /// MQTT delivery and broker reaction time allowed between the simulator's record of an
     /// event and the broker acting on it (real seconds).
     static let tolerance = 1.0
@@ -84,7 +85,12 @@ final class RandomFaultTests: ScenarioCase {
         // Everything up again, then the run comes to rest and is judged.
         XCTAssertTrue(waitUntil(timeout: 30) { parts.filter { $0 != .capture }.allSatisfy { p.isRunning($0) } }, p.dump())
         XCTAssertTrue(settle(p, auditAllRuns: false), "the pipeline did not come to rest\n\(p.dump())")
-        checkInvariant(p, story: story)
+        let violations = checkInvariant(p, story: story)
+        let rows = audit(p)
+        print("RandomFaultTests summary seed=\(seed) steps=\(steps) kills=\(kills.map { "\($0.key):\($0.value)" }.sorted().joined(separator: ","))"
+              + " decisions=\(rows.count) unlocks=\(rows.filter { $0.kind == .unlock }.count)"
+              + " unlock_failed=\(rows.filter { $0.kind == .unlockFailed }.count) commands=\(p.commands().count)"
+              + " violations=\(violations.invariant) disagreements=\(violations.disagreements)")
 
         // The pipeline still works: S1 after the faults.
         XCTAssertTrue(waitUntil(timeout: 30) { (p.brokerStatus()?["mqtt"] as? [String: Any])?["connected"] as? Bool == true }, p.dump())
@@ -102,8 +108,12 @@ final class RandomFaultTests: ScenarioCase {
         checkInvariant(p, story: story)
     }
 
-    /// The invariant over the whole run. See the class comment.
-    func checkInvariant(_ p: Pipeline, story: [String], file: StaticString = #filePath, line: UInt = #line) {
+    /// The invariant over the whole run (see the class comment), and the audit against what the
+    /// locks received: every command a lock received has an unlock row, and no row says the lock
+    /// confirmed a command it never received. Returns how many of each failed.
+    @discardableResult
+    func checkInvariant(_ p: Pipeline, story: [String], file: StaticString = #filePath,
+                        line: UInt = #line) -> (invariant: Int, disagreements: Int) {
         let rows = audit(p)
         let events = p.lockEvents
         let tol = UInt64(Self.tolerance * 1e9)
@@ -111,6 +121,7 @@ final class RandomFaultTests: ScenarioCase {
         let grants = Dictionary(uniqueKeysWithValues: p.options.members.map { ($0.name, Set($0.grants)) })
         let sessionResets = p.resets.filter { $0.part == .broker || $0.part == .mosquitto }.map(\.at)
         var failures: [String] = []
+        var disagreements = 0
         func fail(_ text: String) { failures.append(text) }
 
         struct Unlock { let lock: String; let capture: UInt64; let session: SessionID?; let row: AuditEntry }
@@ -170,9 +181,23 @@ final class RandomFaultTests: ScenarioCase {
                     fail("\(lock) unlocked twice in one touch: @\(String(format: "%.2f", p.scenarioTime(a.capture))) and @\(String(format: "%.2f", p.scenarioTime(b.capture)))")
                 }
             }
-            // Every command the lock received came from an audited unlock.
+            // Every command the lock received came from an audited unlock, and no more commands
+            // are confirmed than the lock received.
+            // A failed command that was written but never acknowledged (mosquitto killed between
+            // forwarding it and its PUBACK) may have arrived: its row says so in its detail.
             let received = p.commands(lock).count
-            if received > ordered.count { fail("\(lock) received \(received) commands for \(ordered.count) audited unlocks") }
+            let unacknowledged = rows.filter { $0.kind == .unlockFailed }.flatMap(\.deliveries).filter { d in
+                d.lock.rawValue == lock && ["no PUBACK", "connection lost"].contains { d.detail?.hasPrefix($0) ?? false }
+            }.count
+            if received > ordered.count + unacknowledged {
+                disagreements += 1
+                fail("\(lock) received \(received) commands for \(ordered.count) audited unlocks (+\(unacknowledged) unacknowledged)")
+            }
+            let confirmed = rows.flatMap(\.deliveries).filter { $0.lock.rawValue == lock && $0.confirmation == .confirmed }.count
+            if confirmed > received {
+                disagreements += 1
+                fail("\(lock): \(confirmed) deliveries confirmed, but the lock received \(received) commands")
+            }
             if received < ordered.count {
                 print("note: \(ordered.count - received) unlock(s) of \(lock) published while mosquitto went away were not delivered")
             }
@@ -181,6 +206,7 @@ final class RandomFaultTests: ScenarioCase {
         print("RandomFaultTests: \(rows.count) decisions, \(unlocks.count) unlocks, kinds \(Dictionary(grouping: rows, by: \.kind.rawValue).mapValues(\.count))")
         XCTAssertEqual(failures, [], "invariant violated; the run:\n\(story.joined(separator: "\n"))\n--- audit\n\(auditText(p))",
                        file: file, line: line)
+        return (failures.count - disagreements, disagreements)
     }
 }
 

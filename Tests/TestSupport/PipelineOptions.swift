@@ -54,6 +54,13 @@ public struct PipelineOptions: Sendable {
     public var confirmFrames = 1
     /// Every lock's confirm_timeout: its state report must come this soon after a command.
     public var confirmTimeout = 4.0
+    /// Every lock's min_unlock_interval (short by default: scenarios touch again quickly).
+    public var minUnlockInterval = 3.0
+    /// Every lock's trigger flood limit: more than `triggerBurst` activations in
+    /// `triggerWindow`, suspended until `triggerQuiet` without one.
+    public var triggerBurst = 20
+    public var triggerWindow = 10.0
+    public var triggerQuiet = 30.0
 
     public init() {}
 
@@ -83,7 +90,9 @@ public struct PipelineOptions: Sendable {
             text += "[[locks]]\nid = \"\(lock)\"\n"
             if let payload = unlockPayloads[lock] { text += "unlock_payload = '\(payload)'\n" }
             text += "occupancy_max = \(seconds(occupancyMax))\n"
-            text += "confirm_timeout = \(seconds(confirmTimeout))\n\n"
+            text += "confirm_timeout = \(seconds(confirmTimeout))\n"
+            text += "min_unlock_interval = \(seconds(minUnlockInterval))\n"
+            text += "trigger_burst = \(triggerBurst)\ntrigger_window = \(seconds(triggerWindow))\ntrigger_quiet = \(seconds(triggerQuiet))\n\n"
         }
         text += """
         [[cameras]]
