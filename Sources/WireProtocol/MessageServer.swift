@@ -179,6 +179,9 @@ public final class MessageServer: @unchecked Sendable {
             log.info("peer disconnected", ["peer": connection.peerLabel])
         } catch where wasEvicted(connection) {
             // Already counted in the flood's log line; its socket is closed.
+        } catch WireError.closed where connection.peerHello == nil {
+            // Connected and left without a word: a probe or a flood, not worth a line each.
+            log.debug("unidentified peer disconnected", ["peer": connection.peerLabel])
         } catch WireError.closed {
             log.info("peer disconnected", ["peer": connection.peerLabel])
         } catch let error as WireError {
