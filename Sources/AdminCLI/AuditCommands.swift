@@ -37,7 +37,8 @@ struct AuditTail: ParsableCommand {
         until interrupted (SIGINT or SIGTERM, exit 0).
         """)
 
-    @Option(name: .short, help: ArgumentHelp("How many of the last rows to print first.", valueName: "n"))
+    // .unconditional: "-n -1" is a value to refuse with a reason, not an unknown flag.
+    @Option(name: .short, parsing: .unconditional, help: ArgumentHelp("How many of the last rows to print first (at least 1).", valueName: "n"))
     var n = 10
 
     @Flag(help: "Keep printing new rows as they are written.")
@@ -49,7 +50,7 @@ struct AuditTail: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func validate() throws {
-        if n < 0 { throw ValidationError("-n \(n): give 0 or more rows.") }
+        if n < 1 { throw ValidationError("-n \(n): must be at least 1 (the number of rows to print).") }
     }
 
     func run() throws {

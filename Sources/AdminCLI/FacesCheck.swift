@@ -22,8 +22,13 @@ struct FacesCheck: ParsableCommand {
     @Argument(help: ArgumentHelp("A photo (JPEG, PNG or BMP).", valueName: "photo"))
     var photo: String
 
-    @Option(help: ArgumentHelp("How many nearest members to show per face.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many nearest members to show per face.", valueName: "n"))
     var top = 3
+
+    @Option(name: .customLong("max-pixels"), parsing: .unconditional,
+            help: ArgumentHelp("Refuse a photo with more pixels than this, from its header. Default: recognizer.max_photo_pixels (16000000).",
+                               valueName: "n"))
+    var maxPixels: Int?
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -32,12 +37,14 @@ struct FacesCheck: ParsableCommand {
 
     func validate() throws {
         if top < 1 { throw ValidationError("--top \(top): show at least 1 member.") }
+        if let maxPixels, maxPixels < 1 { throw ValidationError("--max-pixels \(maxPixels): must be at least 1.") }
     }
 
     func run() throws {
         let (configuration, store) = try options.openStore(creating: false)
         let gallery = try store.loadGallery().gallery
-        _ = try FacesEnroll.read(photo)
+        try PhotoSizeLimit(maxPixels: maxPixels ?? configuration.recognizer.maxPhotoPixels)
+            .check(photo, bytes: try FacesEnroll.read(photo))
         let faces = try PhotoAnalyzer(settings: configuration.recognizer).faces(inPhoto: photo)
         let decision = configuration.decision
         let checks = try faces.map { face in

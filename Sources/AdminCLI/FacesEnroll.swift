@@ -29,8 +29,14 @@ struct FacesEnroll: ParsableCommand {
     @Argument(help: ArgumentHelp("Photo files of the member.", valueName: "photo"))
     var photos: [String]
 
-    @Option(help: ArgumentHelp("In photos with several faces, enroll face N (0 = leftmost).", valueName: "n"))
+    // .unconditional: "--face -1" is a value to refuse with a reason, not an unknown flag "-1".
+    @Option(parsing: .unconditional, help: ArgumentHelp("In photos with several faces, enroll face N (0 = leftmost).", valueName: "n"))
     var face: Int?
+
+    @Option(name: .customLong("max-pixels"), parsing: .unconditional,
+            help: ArgumentHelp("Refuse photos with more pixels than this, from their header. Default: recognizer.max_photo_pixels (16000000).",
+                               valueName: "n"))
+    var maxPixels: Int?
 
     @Flag(help: "Add the member first if there is none of that name.")
     var create = false
@@ -41,6 +47,7 @@ struct FacesEnroll: ParsableCommand {
         if let face, face < 0 {
             throw ValidationError("--face \(face): faces are numbered from 0 (the leftmost face).")
         }
+        if let maxPixels, maxPixels < 1 { throw ValidationError("--max-pixels \(maxPixels): must be at least 1.") }
     }
 
     enum Outcome {
@@ -70,12 +77,13 @@ struct FacesEnroll: ParsableCommand {
                 throw AdminError.unknownMember(member, hint: Self.createHint(member))
             }
         }
+        let limit = PhotoSizeLimit(maxPixels: maxPixels ?? configuration.recognizer.maxPhotoPixels)
         var analyzer: PhotoAnalyzer?
         var counts = (stored: 0, duplicate: 0, refused: 0)
         for (index, photo) in photos.enumerated() {
             let outcome: Outcome
             do {
-                outcome = try enroll(photo, memberName: &memberName, store: store) {
+                outcome = try enroll(photo, memberName: &memberName, store: store, limit: limit) {
                     if let analyzer { return analyzer }
                     let made = try PhotoAnalyzer(settings: configuration.recognizer)
                     analyzer = made
@@ -107,9 +115,10 @@ struct FacesEnroll: ParsableCommand {
         }
     }
 
-    private func enroll(_ photo: String, memberName: inout String?, store: GalleryStore,
+    private func enroll(_ photo: String, memberName: inout String?, store: GalleryStore, limit: PhotoSizeLimit,
                         analyzer: () throws -> PhotoAnalyzer) throws -> Outcome {
         let bytes = try Self.read(photo)
+        try limit.check(photo, bytes: bytes)
         let hash = SHA256.hex(bytes)
         if let memberName, let existing = try store.listFaces(member: memberName).first(where: {
             $0.sourceSHA256 == hash && $0.model == PhotoAnalyzer.modelName
@@ -152,12 +161,18 @@ struct FacesEnroll: ParsableCommand {
         "add it with `facegate members add \(member)` or pass --create"
     }
 
+    static let maxPhotoFileBytes = 256 << 20
+
     static func read(_ path: String) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw AdminError.unreadablePhoto(path: path, reason: "no such file")
         }
         if isDirectory.boolValue { throw AdminError.unreadablePhoto(path: path, reason: "is a directory, not a photo") }
+        // The file is read whole to hash it; a photo is never near this, a mistaken path may be.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maxPhotoFileBytes {
+            throw AdminError.unreadablePhoto(path: path, reason: "\(size) bytes is more than a photo file may be (\(maxPhotoFileBytes >> 20) MiB)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AdminError.unreadablePhoto(path: path, reason: "cannot read it (permission denied?)")
         }

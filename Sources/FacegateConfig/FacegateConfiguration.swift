@@ -35,6 +35,10 @@ public struct FacegateConfiguration: Equatable, Sendable {
     /// `password_file` is read here. Throws a `ConfigError` listing every problem.
     public static func load(path: String) throws -> FacegateConfiguration {
         let text: String
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigError(file: path, problems: [ConfigProblem(line: 0, message: "cannot read \(path): it is a directory, not a configuration file")])
+        }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
@@ -53,6 +57,8 @@ public struct FacegateConfiguration: Equatable, Sendable {
         }
         if let baseDirectory {
             configuration.resolvePaths(against: baseDirectory)
+            let socketProblems = configuration.socketPathProblems(index)
+            if !socketProblems.isEmpty { throw ConfigError(file: file, problems: socketProblems) }
             if let passwordFile = configuration.mqtt.passwordFile {
                 do {
                     let secret = try String(contentsOfFile: passwordFile, encoding: .utf8)
@@ -136,7 +142,17 @@ public struct FacegateConfiguration: Equatable, Sendable {
             if !lockIds.insert(lock.id).inserted {
                 problems.add(path + ["id"], "duplicate lock id \"\(lock.id)\"")
             }
-            if let other = friendlyNames[lock.friendlyName], other != lock.id {
+            // zigbee2mqtt reads <base>/<name>/set and /get as commands: a lock named "DC001/set"
+            // would take DC001's unlock commands for its occupancy reports.
+            let segments = lock.friendlyName.split(separator: "/", omittingEmptySubsequences: false)
+            if segments.dropFirst().contains(where: { $0 == "set" || $0 == "get" }) {
+                let key = path + [lock.friendlyName == lock.id ? "id" : "friendly_name"]
+                if let other = locks.first(where: { $0.id != lock.id && "\($0.friendlyName)/set" == lock.friendlyName }) {
+                    problems.add(key, "friendly name \"\(lock.friendlyName)\" is lock \"\(other.id)\"'s command topic")
+                } else {
+                    problems.add(key, "friendly name \"\(lock.friendlyName)\" must not contain a /set or /get segment (zigbee2mqtt command topics)")
+                }
+            } else if let other = friendlyNames[lock.friendlyName], other != lock.id {
                 problems.add(path + [lock.friendlyName == lock.id ? "id" : "friendly_name"],
                              "friendly name \"\(lock.friendlyName)\" is already used by lock \"\(other)\"")
             } else {

@@ -13,6 +13,12 @@ public struct RecognizerSettings: Equatable, Sendable {
     public var maxDetectWidth: Int
     /// Worker threads per recognizer process.
     public var threads: Int
+    /// Photos (`facegate faces enroll|check`) with more pixels than this are refused from
+    /// their header, before decoding: decoding takes 3 bytes a pixel and more.
+    public var maxPhotoPixels: Int = RecognizerSettings.defaultMaxPhotoPixels
+
+    /// 16 MP: a 12 MP camera's photos with room to spare (about 48 MB decoded).
+    public static let defaultMaxPhotoPixels = 16_000_000
 
     public init(modelsDirectory: String = "/var/lib/facegate/models", detector: Detector = .hog, upsample: Int = 1,
                 landmarks: Int = 5, maxDetectWidth: Int = 640, threads: Int = 1) {
@@ -40,6 +46,7 @@ public struct RecognizerSettings: Equatable, Sendable {
             maxDetectWidth = defaults.maxDetectWidth
         }
         threads = reader.int("threads", default: defaults.threads, in: 1...256)
+        maxPhotoPixels = reader.int("max_photo_pixels", default: defaults.maxPhotoPixels, in: 1...200_000_000)
         reader.finish()
     }
 }

@@ -8,6 +8,13 @@ public struct RuntimeSettings: Equatable, Sendable {
     public var maxFrameBytes: Int
     /// Whether processes serve their tap socket.
     public var tap: Bool
+    /// Seconds a socket message may take from its first byte to its last.
+    public var messageDeadline: Double = 5
+    /// Seconds a new socket peer has to send a valid hello.
+    public var handshakeTimeout: Double = 3
+    /// Connections per socket allowed to wait for their hello at once; the oldest is closed
+    /// when another comes.
+    public var maxUnidentifiedPeers: Int = 16
 
     public static let defaultMaxFrameBytes = 64 << 20
 
@@ -27,6 +34,9 @@ public struct RuntimeSettings: Equatable, Sendable {
         // the machine's memory (an 8K RGB frame is about 100 MiB).
         maxFrameBytes = reader.int("max_frame_bytes", default: defaults.maxFrameBytes, in: 4096...(1 << 30))
         tap = reader.bool("tap", default: defaults.tap)
+        messageDeadline = reader.number("message_deadline", default: defaults.messageDeadline, in: 0...300, exclusiveLower: true)
+        handshakeTimeout = reader.number("handshake_timeout", default: defaults.handshakeTimeout, in: 0...60, exclusiveLower: true)
+        maxUnidentifiedPeers = reader.int("max_unidentified_peers", default: defaults.maxUnidentifiedPeers, in: 1...1024)
         reader.finish()
     }
 }

@@ -122,7 +122,11 @@ final class TableReader {
     func number(_ key: String) -> Double? {
         guard let value = raw(key) else { return nil }
         if let int = value.int { return Double(int) }
-        if let double = value.double, double.isFinite { return double }
+        if let double = value.double {
+            if double.isFinite { return double }
+            problem(key, "must be a finite number, not \(double.isNaN ? "nan" : double > 0 ? "inf" : "-inf")")
+            return nil
+        }
         wrongType(key, value, expected: "a number")
         return nil
     }

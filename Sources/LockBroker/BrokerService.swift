@@ -88,10 +88,12 @@ final class BrokerService: @unchecked Sendable {
 
         var captureOptions = MessageServer.Options(path: "\(dir)/capture.sock", localHello: hello, acceptedRoles: [.capture])
         captureOptions.maxBodyLength = config.runtime.maxFrameBytes
+        captureOptions.applySocketLimits(config.runtime)
         captureServer = MessageServer(options: captureOptions, log: log) { [unowned self] in try serveCapture($0) }
 
         var recognizerOptions = MessageServer.Options(path: "\(dir)/recognizer.sock", localHello: hello, acceptedRoles: [.recognizer])
         recognizerOptions.maxBodyLength = 1 << 20 // results are small; frames never flow this way
+        recognizerOptions.applySocketLimits(config.runtime)
         recognizerServer = MessageServer(options: recognizerOptions, log: log) { [unowned self] in try serveRecognizer($0) }
 
         control = ControlServer(path: "\(dir)/broker.ctl", localHello: hello, log: log, hub: tap) { [unowned self] in statusJSON() }

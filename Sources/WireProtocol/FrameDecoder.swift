@@ -2,9 +2,10 @@
 /// arrive, take complete bodies out.
 ///
 /// The length prefix is checked against `maxBodyLength` as soon as its four bytes are in,
-/// before any allocation for the body, so a hostile "4 GiB follows" costs nothing. Once a
-/// body's length is known its storage is reserved once and filled in place; a megabyte frame
-/// is copied from the socket buffer exactly once.
+/// before any allocation for the body, so a hostile "4 GiB follows" costs nothing. Storage
+/// then grows with the bytes that actually arrive (doubling, capped at the announced length),
+/// never with what was announced: a peer that announces 32 MiB and sends 1 KiB costs about
+/// 1 KiB, so many such peers cannot take the process's memory.
 public struct FrameDecoder: Sendable {
     public static let defaultMaxBodyLength = 64 << 20
 
@@ -15,6 +16,12 @@ public struct FrameDecoder: Sendable {
     private var bodyLength: Int? = nil
     private var ready: [[UInt8]] = []
     private var readyIndex = 0
+    /// Bodies completed since the decoder was made; tells a reader that a new message began.
+    public private(set) var completedBodyCount = 0
+
+    /// The smallest step the body storage grows by: one socket read (256 KiB) should not cost
+    /// a dozen reallocations, and a few KiB per stalled peer is no threat.
+    static let minimumGrowth = 64 << 10
 
     public init(maxBodyLength: Int = FrameDecoder.defaultMaxBodyLength) {
         precondition(maxBodyLength >= 1)
@@ -24,6 +31,12 @@ public struct FrameDecoder: Sendable {
     /// Bytes of an incomplete frame held right now (0 between frames).
     public var bufferedByteCount: Int { header.count + body.count }
 
+    /// The length the current incomplete body announced, once its prefix is in.
+    public var announcedBodyLength: Int? { bodyLength }
+
+    /// Bytes of storage held for the incomplete body (for tests of the growth rule).
+    public var reservedBodyCapacity: Int { body.capacity }
+
     /// Appends received bytes. Throws on an announced length of 0 or over the limit; the
     /// decoder is then unusable and the connection must be closed.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) throws {
@@ -31,10 +44,14 @@ public struct FrameDecoder: Sendable {
         while !input.isEmpty {
             if let length = bodyLength {
                 let n = min(length - body.count, input.count)
+                if body.capacity < body.count + n {
+                    body.reserveCapacity(min(length, max(body.count + n, body.capacity * 2, FrameDecoder.minimumGrowth)))
+                }
                 body.append(contentsOf: input.prefix(n))
                 input = input.dropFirst(n)
                 if body.count == length {
                     ready.append(body)
+                    completedBodyCount += 1
                     body = []
                     bodyLength = nil
                 }
@@ -48,7 +65,6 @@ public struct FrameDecoder: Sendable {
                     guard length > 0 else { throw WireError.emptyFrame }
                     guard length <= maxBodyLength else { throw WireError.frameTooLarge(length: length, limit: maxBodyLength) }
                     bodyLength = length
-                    body.reserveCapacity(length)
                 }
             }
         }

@@ -7,6 +7,14 @@ import ProcessSupport
 /// A peer that sends garbage, lies about its length, speaks another version or plays the
 /// wrong role gets an error message naming the fault, one log line, and its connection
 /// closed. Nothing it does reaches the other peers or the process.
+///
+/// Nor can peers starve it. A connection that has not yet sent a valid hello is
+/// *unidentified*: those have their own small table (`maxUnidentified`) and a short
+/// `handshakeTimeoutSeconds`, and when the table is full the oldest is closed to make room,
+/// so a flood of idle connects costs a few threads and never refuses a real peer, which
+/// says hello as soon as it connects. Only identified peers count against `maxConnections`.
+/// After the handshake every message must complete within `messageDeadlineSeconds` of its
+/// first byte, and buffers grow only with the bytes received.
 public final class MessageServer: @unchecked Sendable {
     public struct Options: Sendable {
         public var path: String
@@ -14,8 +22,15 @@ public final class MessageServer: @unchecked Sendable {
         public var localHello: Hello
         public var acceptedRoles: Set<PeerRole>
         public var maxBodyLength: Int = FrameDecoder.defaultMaxBodyLength
-        /// Peers beyond this many are refused at once rather than given a thread.
+        /// Identified peers (valid hello) beyond this many are refused rather than served.
         public var maxConnections: Int = 64
+        /// Connections still waiting for their hello; the oldest is closed when one more comes.
+        public var maxUnidentified: Int = 16
+        /// From accept to a valid hello, in all.
+        public var handshakeTimeoutSeconds: Double = 3
+        /// From the first byte of a message to its last. Unix sockets move tens of MiB in
+        /// milliseconds, so a few seconds only ever cuts off a peer that stalled mid-message.
+        public var messageDeadlineSeconds: Double = 5
         /// uids allowed to connect; nil means our own uid and root.
         public var allowedUIDs: Set<UInt32>? = nil
         public var sendTimeoutSeconds: Double = 10
@@ -37,6 +52,9 @@ public final class MessageServer: @unchecked Sendable {
     private var listener: UnixSocket?
     private let lock = NSLock()
     private var connections: [ObjectIdentifier: MessageConnection] = [:]
+    /// Accepted, hello not yet valid; oldest first.
+    private var unidentified: [MessageConnection] = []
+    private var evictions = 0
     private var stopped = false
 
     public init(options: Options, log: Log, handler: @escaping Handler) {
@@ -45,9 +63,16 @@ public final class MessageServer: @unchecked Sendable {
         self.handler = handler
     }
 
+    /// Identified peers being served.
     public var connectionCount: Int {
         lock.lock(); defer { lock.unlock() }
         return connections.count
+    }
+
+    /// Connections accepted whose hello has not come yet.
+    public var unidentifiedCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return unidentified.count
     }
 
     public func start() throws {
@@ -68,7 +93,7 @@ public final class MessageServer: @unchecked Sendable {
         lock.lock()
         stopped = true
         let listener = self.listener
-        let open = Array(connections.values)
+        let open = Array(connections.values) + unidentified
         lock.unlock()
         listener?.close()
         if listener != nil { unlink(options.path) }
@@ -86,23 +111,56 @@ public final class MessageServer: @unchecked Sendable {
                 return
             }
             let connection = MessageConnection(socket: socket, maxBodyLength: options.maxBodyLength)
+            connection.messageDeadlineSeconds = options.messageDeadlineSeconds
             lock.lock()
-            let full = connections.count >= options.maxConnections
-            if !full { connections[ObjectIdentifier(connection)] = connection }
+            var evicted: MessageConnection?
+            if unidentified.count >= max(1, options.maxUnidentified) {
+                // A real peer says hello right after connecting: close the oldest that has sent
+                // nothing at all, so a flood of idle connects only ever pushes out its own.
+                let silent = unidentified.firstIndex { !$0.hasReceivedBytes && $0.socket.pendingByteCount == 0 }
+                evicted = unidentified.remove(at: silent ?? 0)
+                evictions += 1
+            }
+            unidentified.append(connection)
+            let evictionCount = evictions
             lock.unlock()
-            if full {
-                log.warning("refusing peer: too many connections", ["limit": options.maxConnections])
-                connection.fail(.peerRejected, "too many connections")
-                continue
+            if let evicted {
+                // One line per flood, not per connect: the first, then every hundredth.
+                if evictionCount == 1 || evictionCount % 100 == 0 {
+                    log.warning("closing unidentified peer to make room: too many connections without a hello",
+                                ["limit": options.maxUnidentified, "closed_so_far": evictionCount])
+                }
+                evicted.fail(.peerRejected, "no hello yet and too many unidentified connections")
             }
             Thread.detachNewThread { [self] in serve(connection) }
         }
     }
 
+    /// Moves a peer whose hello is valid from the unidentified table to the served ones, or
+    /// refuses it before it is answered.
+    private func admit(_ connection: MessageConnection) throws {
+        lock.lock(); defer { lock.unlock() }
+        // Closed to make room while its hello was on the way: nothing left to serve.
+        guard let index = unidentified.firstIndex(where: { $0 === connection }) else { throw WireError.closed }
+        guard connections.count < options.maxConnections else {
+            throw WireError.peerRejected(reason: "too many connections (limit \(options.maxConnections))")
+        }
+        unidentified.remove(at: index)
+        connections[ObjectIdentifier(connection)] = connection
+    }
+
+    private func wasEvicted(_ connection: MessageConnection) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return connections[ObjectIdentifier(connection)] == nil && !unidentified.contains { $0 === connection }
+    }
+
     private func serve(_ connection: MessageConnection) {
         defer {
             connection.close()
-            lock.lock(); connections[ObjectIdentifier(connection)] = nil; lock.unlock()
+            lock.lock()
+            connections[ObjectIdentifier(connection)] = nil
+            unidentified.removeAll { $0 === connection }
+            lock.unlock()
         }
         do {
             let credentials = try connection.socket.peerCredentials()
@@ -114,10 +172,16 @@ public final class MessageServer: @unchecked Sendable {
                 return
             }
             connection.socket.setSendTimeout(seconds: options.sendTimeoutSeconds)
-            try connection.handshake(local: options.localHello, accepting: options.acceptedRoles, asServer: true)
+            try connection.handshake(local: options.localHello, accepting: options.acceptedRoles,
+                                     timeout: options.handshakeTimeoutSeconds, asServer: true) { [self] in try admit(connection) }
             log.info("peer connected", ["peer": connection.peerLabel, "name": connection.peerHello?.name ?? ""])
             try handler(connection)
             log.info("peer disconnected", ["peer": connection.peerLabel])
+        } catch where wasEvicted(connection) {
+            // Already counted in the flood's log line; its socket is closed.
+        } catch WireError.closed where connection.peerHello == nil {
+            // Connected and left without a word: a probe or a flood, not worth a line each.
+            log.debug("unidentified peer disconnected", ["peer": connection.peerLabel])
         } catch WireError.closed {
             log.info("peer disconnected", ["peer": connection.peerLabel])
         } catch let error as WireError {

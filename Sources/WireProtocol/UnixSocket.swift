@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import ProcessSupport
 
 /// The kernel's word on who is at the other end of a Unix socket (SO_PEERCRED).
 public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -98,6 +99,28 @@ public final class UnixSocket: @unchecked Sendable {
     public func setReceiveTimeout(seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Waits until a read would not block (data, EOF or an error) or until `deadline`
+    /// (CLOCK_MONOTONIC ns); false when the deadline passed first.
+    public func waitReadable(until deadline: UInt64) throws -> Bool {
+        while true {
+            let now = MonotonicClock.nowNanoseconds()
+            guard now < deadline else { return false }
+            let milliseconds = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&pfd, 1, milliseconds)
+            if n > 0 { return true }
+            if n == 0 { continue }
+            if errno == EINTR { continue }
+            throw WireError.socket(operation: "poll", errno: errno, path: path)
+        }
+    }
+
+    /// Bytes the peer sent that nobody has read yet (FIONREAD); 0 when closed.
+    public var pendingByteCount: Int {
+        var count: Int32 = 0
+        return ioctl(fd, UInt(FIONREAD), &count) == 0 ? Int(count) : 0
     }
 
     /// Reads what is available (blocking until something is). 0 means EOF.

@@ -30,6 +30,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
     case socket(operation: String, errno: Int32, path: String)
     case addressInUse(path: String)
     case timedOut(operation: String)
+    /// A message began and did not finish in time: a peer that stalls mid-frame holds a
+    /// thread and a buffer, so it is cut off.
+    case messageDeadlineExceeded(seconds: Double, received: Int, announced: Int?)
 
     public var description: String {
         switch self {
@@ -48,6 +51,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .socket(operation, code, path): "\(operation) \(path): \(String(cString: strerror(code)))"
         case let .addressInUse(path): "\(path) is served by a running process"
         case let .timedOut(operation): "\(operation) timed out"
+        case let .messageDeadlineExceeded(seconds, received, announced):
+            "message incomplete after \(MessageConnection.seconds(seconds)) s: "
+                + (announced.map { "\(received) of \($0) body bytes received" } ?? "length prefix unfinished")
         }
     }
 }

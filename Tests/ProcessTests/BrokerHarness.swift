@@ -34,6 +34,8 @@ final class BrokerHarness: @unchecked Sendable {
         var maxDecisionAge = 10.0
         var zones = ""
         var motion = false
+        /// More `[runtime]` lines (socket limits).
+        var runtime = ""
     }
 
     init(_ options: Options = Options()) throws {
@@ -50,6 +52,7 @@ final class BrokerHarness: @unchecked Sendable {
         [runtime]
         sockets_dir = "\(dir.file("run").path)"
         database = "\(dir.file("facegate.sqlite").path)"
+        \(options.runtime)
 
         [mqtt]
         host = "127.0.0.1"
