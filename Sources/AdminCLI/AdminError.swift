@@ -19,6 +19,8 @@ enum AdminError: Error, CustomStringConvertible {
     case brokerNotRunning(socket: String, configFile: String)
     case brokerUnreachable(socket: String, reason: String)
     case brokerReply(socket: String, reason: String)
+    /// `mqtt acl`: the configuration cannot give a closed bus.
+    case mqttACL(String)
 
     var exitCode: Int32 {
         switch self {
@@ -44,6 +46,8 @@ enum AdminError: Error, CustomStringConvertible {
             return "no member named \"\(name)\" (\(hint))"
         case let .photoRefused(line):
             return line
+        case let .mqttACL(reason):
+            return reason
         case let .unreadablePhoto(path, reason):
             return "\(path): \(reason)"
         case let .faceEngine(reason):

@@ -32,6 +32,7 @@ struct Facegate: ParsableCommand {
 
         EXAMPLES
           facegate config check /etc/facegate/facegate.toml
+          facegate mqtt acl > /etc/mosquitto/facegate.acl
           facegate members add alice
           facegate faces enroll alice alice-1.jpg alice-2.jpg
           facegate grants add alice DC006
@@ -40,7 +41,7 @@ struct Facegate: ParsableCommand {
           facegate status
         """,
         version: "0.1.0",
-        subcommands: [ConfigGroup.self, MembersGroup.self, FacesGroup.self, GrantsGroup.self, AuditGroup.self,
+        subcommands: [ConfigGroup.self, MQTTGroup.self, MembersGroup.self, FacesGroup.self, GrantsGroup.self, AuditGroup.self,
                       StatusCommand.self]
     )
 

@@ -12,7 +12,7 @@ final class BenchSite {
 
     /// `camera`: the [[cameras]] keys besides id and locks; `extra`: further sections.
     init(camera: String, extra: String = "", maxDecisionAge: Double) throws {
-        mosquitto = try MosquittoServer()
+        mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
         config = dir.file("facegate.toml")
         try """
         [runtime]
@@ -21,6 +21,8 @@ final class BenchSite {
         [mqtt]
         host = "127.0.0.1"
         port = \(mosquitto.port)
+        username = "facegate"
+        password = "facegate-secret"
         [[locks]]
         id = "DC001"
         occupancy_max = 600

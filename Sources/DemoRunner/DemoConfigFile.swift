@@ -2,7 +2,7 @@
 /// Story durations are scaled to real seconds (one story second = `scale` real seconds).
 enum DemoConfigFile {
     static func text(socketsDirectory: String, database: String, mqttPort: UInt16, modelsDirectory: String,
-                     scale: Double) -> String {
+                     scale: Double, passwordFile: String) -> String {
         """
         # Written by facegate-demo (scripts/demo.sh); every key: deploy/facegate.example.toml.
         [runtime]
@@ -15,6 +15,10 @@ enum DemoConfigFile {
         client_id = "facegate-broker-demo"
         reconnect_delay_min = 0.2
         reconnect_delay_max = 2
+        # A closed bus: mosquitto admits logins only, and its ACL (`facegate mqtt acl`) lets
+        # only zigbee2mqtt report a touch and only facegate command a lock.
+        username = "facegate"
+        password_file = "\(passwordFile)"
 
         [[locks]]
         id = "DC001"

@@ -21,20 +21,29 @@ struct Stage {
         let config = settings.configPath
         let ready = Readiness(interrupt: interrupt)
 
-        let mosquitto = try MosquittoServer()
-        roster.add("mosquitto", mosquitto.process!) {
-            try? mosquitto.log.write(to: logs.appendingPathComponent("mosquitto.log"), atomically: true, encoding: .utf8)
-        }
-        Console.say("  mosquitto listens on 127.0.0.1:\(mosquitto.port)")
-
+        // Throwaway passwords for a loopback bus that lives as long as the demo.
+        let users = ["facegate": UUID().uuidString, "zigbee2mqtt": UUID().uuidString]
+        let passwordFile = run.file("mqtt-password")
+        try (users["facegate"]! + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
+        let port = freeLoopbackPort()
         try DemoConfigFile.text(socketsDirectory: run.file("sockets").path, database: settings.database,
-                                mqttPort: mosquitto.port, modelsDirectory: settings.modelsDirectory, scale: settings.scale)
+                                mqttPort: port, modelsDirectory: settings.modelsDirectory, scale: settings.scale,
+                                passwordFile: passwordFile.path)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let check = try ToolRunner.run(settings.executable("facegate"), ["config", "check", config])
         Console.say("  config: \(check.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let acl = try ToolRunner.run(settings.executable("facegate"), ["mqtt", "acl", "--config", config])
+
+        let mosquitto = try MosquittoServer(users: users, acl: acl, port: port)
+        roster.add("mosquitto", mosquitto.process!) {
+            try? mosquitto.log.write(to: logs.appendingPathComponent("mosquitto.log"), atomically: true, encoding: .utf8)
+        }
+        Console.say("  mosquitto listens on 127.0.0.1:\(port): logins only, ACL from `facegate mqtt acl` "
+                    + "(only zigbee2mqtt reports touches, only facegate commands locks)")
 
         let locks = try LockSimProcess(server: mosquitto, locks: ["DC001", "DC006"], occupancySeconds: 10,
-                                       timeScale: settings.scale, directory: logs, name: "locksim", waitUntilReady: false)
+                                       timeScale: settings.scale, directory: logs, name: "locksim", waitUntilReady: false,
+                                       username: "zigbee2mqtt")
         roster.add("lock simulator", locks.child) { _ = locks }
         try ready.wait(for: locks.child, "facegate-locksim", "msg=ready")
         Console.say("  lock simulator: keypad locks DC001 and DC006 (occupancy:true on a touch, false 10 s later; obey /set)")

@@ -13,16 +13,19 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var locks: [LockSettings]
     public var recognizer: RecognizerSettings
     public var decision: DecisionSettings
+    public var roles: RoleSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
-                recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings()) {
+                recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
+                roles: RoleSettings = RoleSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
         self.locks = locks
         self.recognizer = recognizer
         self.decision = decision
+        self.roles = roles
     }
 
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
@@ -33,7 +36,10 @@ public struct FacegateConfiguration: Equatable, Sendable {
     /// Reads and validates the file at `path`. Relative paths inside it (sockets_dir, database,
     /// models_dir, TLS files, password_file) are taken relative to the file's directory, and
     /// `password_file` is read here. Throws a `ConfigError` listing every problem.
-    public static func load(path: String) throws -> FacegateConfiguration {
+    /// `requireMQTTLogin`: also a problem when the broker would connect to MQTT anonymously
+    /// without `allow_anonymous = true` (for the broker and config check; the other processes
+    /// never touch MQTT).
+    public static func load(path: String, requireMQTTLogin: Bool = false) throws -> FacegateConfiguration {
         let text: String
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -45,13 +51,14 @@ public struct FacegateConfiguration: Equatable, Sendable {
             throw ConfigError(file: path, problems: [ConfigProblem(line: 0, message: "cannot read \(path): \(error.localizedDescription)")])
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(text: text, baseDirectory: base, file: path)
+        return try parse(text: text, baseDirectory: base, file: path, requireMQTTLogin: requireMQTTLogin)
     }
 
     /// Validates `text` (no file access) and returns the configuration, or throws a `ConfigError`.
     /// With a `baseDirectory`, relative paths are resolved against it and `password_file` is read.
-    public static func parse(text: String, baseDirectory: String? = nil, file: String? = nil) throws -> FacegateConfiguration {
-        let (configuration, problems, index) = read(text: text)
+    public static func parse(text: String, baseDirectory: String? = nil, file: String? = nil,
+                             requireMQTTLogin: Bool = false) throws -> FacegateConfiguration {
+        let (configuration, problems, index) = read(text: text, requireMQTTLogin: requireMQTTLogin)
         guard var configuration, problems.isEmpty else {
             throw ConfigError(file: file, problems: problems.isEmpty ? [ConfigProblem(line: 0, message: "invalid configuration")] : problems)
         }
@@ -76,11 +83,12 @@ public struct FacegateConfiguration: Equatable, Sendable {
     /// Every problem in `text`, sorted by line; empty when the configuration is valid.
     /// For `facegate config check`. TOML syntax errors stop the parser, so at most one of those
     /// is reported (with its column); all semantic problems are reported together.
-    public static func check(text: String) -> [ConfigProblem] {
-        read(text: text).problems
+    public static func check(text: String, requireMQTTLogin: Bool = false) -> [ConfigProblem] {
+        read(text: text, requireMQTTLogin: requireMQTTLogin).problems
     }
 
-    private static func read(text: String) -> (configuration: FacegateConfiguration?, problems: [ConfigProblem], index: KeyLineIndex) {
+    private static func read(text: String, requireMQTTLogin: Bool = false)
+        -> (configuration: FacegateConfiguration?, problems: [ConfigProblem], index: KeyLineIndex) {
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)
@@ -94,6 +102,9 @@ public struct FacegateConfiguration: Equatable, Sendable {
         let index = KeyLineIndex(text: text)
         let problems = ProblemCollector(index: index)
         let configuration = FacegateConfiguration(root: TableReader(table: root, path: [], problems: problems))
+        if requireMQTTLogin, let refusal = configuration.mqtt.anonymousRefusal {
+            problems.add(["mqtt", "username"], refusal)
+        }
         let sorted = problems.problems.enumerated()
             .sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }
             .map(\.element)
@@ -109,6 +120,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         cameras = cameraEntries.map(\.item)
         recognizer = root.subtable("recognizer").map(RecognizerSettings.init) ?? RecognizerSettings()
         decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
+        roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
     }

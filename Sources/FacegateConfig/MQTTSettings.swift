@@ -23,6 +23,9 @@ public struct MQTTSettings: Equatable, Sendable {
     /// Reconnect backoff bounds, seconds.
     public var reconnectDelayMin: Double
     public var reconnectDelayMax: Double
+    /// `allow_anonymous = true`: the operator accepts connecting without a login. Off by
+    /// default because a bus that lets anonymous clients in lets anyone fake a keypad touch.
+    public var allowAnonymous: Bool
 
     public var usesTLS: Bool { tlsCAFile != nil }
 
@@ -33,7 +36,7 @@ public struct MQTTSettings: Equatable, Sendable {
                 tlsKeyFile: String? = nil, tlsInsecure: Bool = false, baseTopic: String = "zigbee2mqtt",
                 clientID: String = "facegate-broker", keepalive: Double = 30,
                 maxPayloadBytes: Int = MQTTSettings.defaultMaxPayloadBytes,
-                reconnectDelayMin: Double = 0.5, reconnectDelayMax: Double = 30) {
+                reconnectDelayMin: Double = 0.5, reconnectDelayMax: Double = 30, allowAnonymous: Bool = false) {
         self.host = host
         self.port = port
         self.username = username
@@ -49,6 +52,16 @@ public struct MQTTSettings: Equatable, Sendable {
         self.maxPayloadBytes = maxPayloadBytes
         self.reconnectDelayMin = reconnectDelayMin
         self.reconnectDelayMax = reconnectDelayMax
+        self.allowAnonymous = allowAnonymous
+    }
+
+    /// Why the broker must not connect with these settings (no login and no explicit consent),
+    /// worded to follow "mqtt.username".
+    public var anonymousRefusal: String? {
+        guard username == nil, !allowAnonymous else { return nil }
+        return "is not set, so facegate would connect anonymously, and a bus that admits anonymous clients lets "
+            + "anyone publish a keypad touch or an unlock; set username (and password_file) to facegate's MQTT user "
+            + "(see `facegate mqtt acl`), or allow_anonymous = true to accept that risk"
     }
 
     /// `<base>/<friendly_name>`: where the lock reports `occupancy`.
@@ -95,6 +108,10 @@ public struct MQTTSettings: Equatable, Sendable {
                                           in: 0...3600, exclusiveLower: true)
         reconnectDelayMax = reader.number("reconnect_delay_max", default: max(defaults.reconnectDelayMax, reconnectDelayMin),
                                           in: 0...3600, exclusiveLower: true)
+        allowAnonymous = reader.bool("allow_anonymous", default: false)
+        if allowAnonymous && username != nil {
+            reader.problem("allow_anonymous", "is for connecting without a login, yet a username is set: remove one of them")
+        }
         if reconnectDelayMax < reconnectDelayMin {
             reader.problem("reconnect_delay_max", "must not be smaller than reconnect_delay_min")
         }

@@ -85,18 +85,22 @@ final class BrokerService: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
         let hello = Hello(role: .broker, name: "facegate-broker", pid: UInt32(getpid()))
+        let admission = PeerAdmission(config.roles)
 
         var captureOptions = MessageServer.Options(path: "\(dir)/capture.sock", localHello: hello, acceptedRoles: [.capture])
         captureOptions.maxBodyLength = config.runtime.maxFrameBytes
         captureOptions.applySocketLimits(config.runtime)
+        captureOptions.admission = admission
         captureServer = MessageServer(options: captureOptions, log: log) { [unowned self] in try serveCapture($0) }
 
         var recognizerOptions = MessageServer.Options(path: "\(dir)/recognizer.sock", localHello: hello, acceptedRoles: [.recognizer])
         recognizerOptions.maxBodyLength = 1 << 20 // results are small; frames never flow this way
         recognizerOptions.applySocketLimits(config.runtime)
+        recognizerOptions.admission = admission
         recognizerServer = MessageServer(options: recognizerOptions, log: log) { [unowned self] in try serveRecognizer($0) }
 
-        control = ControlServer(path: "\(dir)/broker.ctl", localHello: hello, log: log, hub: tap) { [unowned self] in statusJSON() }
+        control = ControlServer(path: "\(dir)/broker.ctl", localHello: hello, log: log, hub: tap,
+                                admission: admission) { [unowned self] in statusJSON() }
 
         mqtt = try MQTTConnection(options: mqttOptions(), log: log.with(["component": "mqtt"])) { [unowned self] event in
             handle(event)

@@ -11,7 +11,11 @@ guard arguments.count == 2, arguments[0] == "--config" else {
     exit(64)
 }
 do {
-    let config = try FacegateConfiguration.load(path: arguments[1])
+    let config = try FacegateConfiguration.load(path: arguments[1], requireMQTTLogin: true)
+    if config.mqtt.allowAnonymous {
+        log.warning("mqtt.allow_anonymous = true: connecting without a login; anyone who can publish on this bus can fake a keypad touch or unlock a door",
+                    ["host": config.mqtt.host, "port": config.mqtt.port])
+    }
     let service = try BrokerService(config: config, log: log)
     try service.run()
 } catch {

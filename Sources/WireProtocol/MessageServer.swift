@@ -33,6 +33,9 @@ public final class MessageServer: @unchecked Sendable {
         public var messageDeadlineSeconds: Double = 5
         /// uids allowed to connect; nil means our own uid and root.
         public var allowedUIDs: Set<UInt32>? = nil
+        /// Roles bound to users; when set it decides instead of `allowedUIDs`, and a socket
+        /// serving a bound role is made group-accessible (mode | 0o060) so those users reach it.
+        public var admission: PeerAdmission? = nil
         public var sendTimeoutSeconds: Double = 10
 
         public init(path: String, localHello: Hello, acceptedRoles: Set<PeerRole>) {
@@ -82,7 +85,8 @@ public final class MessageServer: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o750])
         }
-        let listener = try UnixSocket.listen(path: options.path, mode: options.mode)
+        let shared = options.admission?.bindsAny(of: options.acceptedRoles) == true
+        let listener = try UnixSocket.listen(path: options.path, mode: shared ? options.mode | 0o060 : options.mode)
         lock.lock(); self.listener = listener; lock.unlock()
         log.info("listening", ["roles": options.acceptedRoles.map(\.description).sorted().joined(separator: ",")])
         Thread.detachNewThread { [self] in acceptLoop(listener) }
@@ -154,6 +158,17 @@ public final class MessageServer: @unchecked Sendable {
         return connections[ObjectIdentifier(connection)] == nil && !unidentified.contains { $0 === connection }
     }
 
+    private func refuse(_ peer: PeerCredentials, roles: Set<PeerRole>, admission: PeerAdmission,
+                        connection: MessageConnection) {
+        let sorted = roles.sorted { $0.description < $1.description }
+        let names = sorted.map(\.description)
+        let expected = sorted.map { "\($0): \(admission.expected(for: $0))" }.joined(separator: "; ")
+        log.warning("refusing peer: credentials not allowed for role \(names.joined(separator: "/"))",
+                    ["role": names.joined(separator: ","), "peer_pid": peer.pid, "peer_uid": peer.uid,
+                     "peer_gid": peer.gid, "expected": expected])
+        connection.fail(.peerRejected, "uid \(peer.uid) gid \(peer.gid) may not act as \(names.joined(separator: "/"))")
+    }
+
     private func serve(_ connection: MessageConnection) {
         defer {
             connection.close()
@@ -165,8 +180,14 @@ public final class MessageServer: @unchecked Sendable {
         do {
             let credentials = try connection.socket.peerCredentials()
             connection.peerCredentials = credentials
-            let allowed = options.allowedUIDs ?? [UInt32(geteuid()), 0]
-            guard allowed.contains(credentials.uid) else {
+            if let admission = options.admission {
+                // Refused before the hello when no role of this socket would take these
+                // credentials, so a stranger never gets to send more than a connect.
+                guard admission.admitsAny(of: options.acceptedRoles, credentials) else {
+                    refuse(credentials, roles: options.acceptedRoles, admission: admission, connection: connection)
+                    return
+                }
+            } else if !(options.allowedUIDs ?? [UInt32(geteuid()), 0]).contains(credentials.uid) {
                 log.warning("refusing peer: uid not allowed", ["peer": credentials])
                 connection.fail(.peerRejected, "uid \(credentials.uid) not allowed")
                 return
@@ -174,6 +195,11 @@ public final class MessageServer: @unchecked Sendable {
             connection.socket.setSendTimeout(seconds: options.sendTimeoutSeconds)
             try connection.handshake(local: options.localHello, accepting: options.acceptedRoles,
                                      timeout: options.handshakeTimeoutSeconds, asServer: true) { [self] in try admit(connection) }
+            if let admission = options.admission, let role = connection.peerHello?.role,
+               !admission.admits(credentials, as: role) {
+                refuse(credentials, roles: [role], admission: admission, connection: connection)
+                return
+            }
             log.info("peer connected", ["peer": connection.peerLabel, "name": connection.peerHello?.name ?? ""])
             try handler(connection)
             log.info("peer disconnected", ["peer": connection.peerLabel])

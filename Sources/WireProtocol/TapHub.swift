@@ -100,10 +100,11 @@ public final class ControlServer: @unchecked Sendable {
     public let hub: TapHub
     private let server: MessageServer
 
-    public init(path: String, localHello: Hello, log: Log, hub: TapHub,
+    public init(path: String, localHello: Hello, log: Log, hub: TapHub, admission: PeerAdmission? = nil,
                 status: @escaping @Sendable () -> String) {
         self.hub = hub
         var options = MessageServer.Options(path: path, localHello: localHello, acceptedRoles: [.tap, .admin])
+        options.admission = admission
         options.maxBodyLength = 1 << 16
         server = MessageServer(options: options, log: log) { connection in
             switch connection.peerHello?.role {

@@ -115,7 +115,8 @@ final class RunitTree: @unchecked Sendable {
     var socketsDirectory: String { dir.file("run").path }
 
     init() throws {
-        mosquitto = try MosquittoServer()
+        // A login as the deploy guide requires (no ACL: the test publishes touches itself).
+        mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
         serviceDir = dir.file("service")
         configURL = dir.file("facegate.toml")
         let config = """
@@ -127,6 +128,8 @@ final class RunitTree: @unchecked Sendable {
         host = "127.0.0.1"
         port = \(mosquitto.port)
         client_id = "facegate-broker-runit"
+        username = "facegate"
+        password = "facegate-secret"
         reconnect_delay_min = 0.1
         reconnect_delay_max = 1
 
@@ -173,7 +176,8 @@ final class RunitTree: @unchecked Sendable {
         // The shipped facegate.env with this test's values, as an operator would edit it.
         var env = try String(contentsOf: shipped.appendingPathComponent("facegate.env"), encoding: .utf8)
         for (key, value) in ["FACEGATE_CONFIG": configURL.path, "FACEGATE_BIN": Paths.productsDirectory.path,
-                             "FACEGATE_SOCKETS_DIR": socketsDirectory, "FACEGATE_USER": "", "FACEGATE_LOG_DIR": ""] {
+                             "FACEGATE_SOCKETS_DIR": socketsDirectory, "FACEGATE_BROKER_USER": "", "FACEGATE_CAPTURE_USER": "",
+                             "FACEGATE_RECOGNIZER_USER": "", "FACEGATE_GROUP": "", "FACEGATE_LOG_DIR": ""] {
             let lines = env.split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertTrue(lines.contains { $0.hasPrefix("\(key)=") }, "deploy/runit/facegate.env lacks \(key)")
             env = lines.map { $0.hasPrefix("\(key)=") ? "\(key)=\(value)" : String($0) }.joined(separator: "\n")

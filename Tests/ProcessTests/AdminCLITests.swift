@@ -39,6 +39,10 @@ final class AdminCLITests: XCTestCase {
             sockets_dir = "run"
             database = "gallery.sqlite"
 
+            [mqtt]
+            username = "facegate"
+            password = "secret"
+
             [recognizer]
             models_dir = "\(Paths.modelsDirectory.path)"
             detector = "hog"
@@ -119,7 +123,10 @@ final class AdminCLITests: XCTestCase {
         XCTAssertTrue(problems.contains { $0.hasPrefix("\(bad):3: ") && $0.contains("unknown key") }, check.stderr)
         XCTAssertTrue(problems.contains { $0.hasPrefix("\(bad):11: ") && $0.contains("DC999") }, check.stderr)
         XCTAssertTrue(problems.contains { $0.hasPrefix("\(bad):12: ") && $0.contains("fps") }, check.stderr)
-        XCTAssertTrue(problems.contains("\(bad): 4 problems"), check.stderr)
+        // No [mqtt] at all: facegate would log in to no one.
+        XCTAssertTrue(problems.contains { $0.hasPrefix("\(bad): mqtt.username: is not set") && $0.contains("allow_anonymous = true") },
+                      check.stderr)
+        XCTAssertTrue(problems.contains("\(bad): 5 problems"), check.stderr)
 
         // A syntax error names line and column.
         let syntax = dir.file("syntax.toml").path
@@ -133,7 +140,7 @@ final class AdminCLITests: XCTestCase {
         XCTAssertEqual(members.status, 1)
         XCTAssertEqual(members.stderr.split(separator: "\n").count, 1, members.stderr)
         XCTAssertTrue(members.stderr.hasPrefix("facegate: \(bad):2: "), members.stderr)
-        XCTAssertTrue(members.stderr.contains("and 3 more"), members.stderr)
+        XCTAssertTrue(members.stderr.contains("and 3 more"), "only config check and the broker need a login: \(members.stderr)")
 
         // Without an argument, check takes the file FACEGATE_CONFIG names.
         let env = try facegate(["config", "check"], withConfig: false, environment: ["FACEGATE_CONFIG": bad])
@@ -143,6 +150,46 @@ final class AdminCLITests: XCTestCase {
         let missing = try facegate(["config", "check", dir.file("none.toml").path], withConfig: false)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.hasPrefix("facegate: cannot read \(dir.file("none.toml").path)"), missing.stderr)
+    }
+
+    func testConfigCheckAcceptsAnAnonymousBusOnlyWhenTheFileSaysSoAndWarns() throws {
+        let open = dir.file("open.toml").path
+        try "[mqtt]\nhost = \"127.0.0.1\"\nallow_anonymous = true\n".write(toFile: open, atomically: true, encoding: .utf8)
+        let check = try facegate(["config", "check", open], withConfig: false)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stderr.contains("warning: mqtt.allow_anonymous = true"), check.stderr)
+
+        let closed = dir.file("closed.toml").path
+        try "[mqtt]\nhost = \"127.0.0.1\"\n".write(toFile: closed, atomically: true, encoding: .utf8)
+        let refused = try facegate(["config", "check", closed], withConfig: false)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.hasPrefix("\(closed):1: mqtt.username: is not set"), refused.stderr)
+    }
+
+    // MARK: mqtt acl
+
+    func testMQTTACLGrantsEachUserItsTopicsAndPrintsNoPassword() throws {
+        let acl = try facegate(["mqtt", "acl", "--password-file", "/etc/mosquitto/site.passwd"])
+        XCTAssertEqual(acl.status, 0, acl.stderr)
+        let rules = acl.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
+        XCTAssertEqual(rules, [
+            "user facegate", "topic read zigbee2mqtt/DC001", "topic read zigbee2mqtt/DC006",
+            "topic write zigbee2mqtt/DC001/set", "topic write zigbee2mqtt/DC006/set",
+            "user zigbee2mqtt", "topic readwrite zigbee2mqtt/#",
+        ])
+        XCTAssertTrue(acl.stdout.contains("#   mosquitto_passwd -c /etc/mosquitto/site.passwd facegate\n"), acl.stdout)
+        XCTAssertTrue(acl.stdout.contains("#   mosquitto_passwd /etc/mosquitto/site.passwd zigbee2mqtt\n"), acl.stdout)
+        XCTAssertFalse(acl.stdout.contains("secret"), "the configured password must never be printed")
+
+        let shared = try facegate(["mqtt", "acl", "--zigbee2mqtt-user", "facegate"])
+        XCTAssertEqual(shared.status, 1)
+        XCTAssertTrue(shared.stderr.contains("both log in as \"facegate\""), shared.stderr)
+
+        let anonymous = dir.file("anonymous.toml").path
+        try "[mqtt]\nallow_anonymous = true\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
+        let none = try facegate(["mqtt", "acl", "--config", anonymous], withConfig: false)
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.hasPrefix("facegate: \(anonymous): mqtt.username is not set"), none.stderr)
     }
 
     // MARK: members and grants

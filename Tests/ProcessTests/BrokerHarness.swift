@@ -40,7 +40,8 @@ final class BrokerHarness: @unchecked Sendable {
 
     init(_ options: Options = Options()) throws {
         scale = options.scale
-        mosquitto = try MosquittoServer()
+        // One login for everyone (no ACL): these tests publish touches as facegate's user.
+        mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
         configURL = dir.file("facegate.toml")
         func lock(_ id: String) -> String {
             let payload = options.payloads[id].map { "unlock_payload = '\($0)'\n" } ?? ""
@@ -58,6 +59,8 @@ final class BrokerHarness: @unchecked Sendable {
         host = "127.0.0.1"
         port = \(mosquitto.port)
         client_id = "facegate-broker-test"
+        username = "facegate"
+        password = "facegate-secret"
         reconnect_delay_min = 0.1
         reconnect_delay_max = 0.5
 

@@ -163,12 +163,13 @@ final class PublishKiller: @unchecked Sendable {
     private var armed: Int32?
     private let connection: MQTTConnection
 
+    /// Logs in as zigbee2mqtt when the bus is closed: the ACL lets only it read commands.
     init(server: MosquittoServer, topic: String) throws {
         let box = WeakBox()
-        let user = server.users.sorted { $0.key < $1.key }.first
+        let user = server.users["zigbee2mqtt"]
         connection = try MQTTConnection(options: MQTTOptions(host: server.host, port: Int(server.port),
-                                                             clientID: "killer-\(getpid())", username: user?.key,
-                                                             password: user?.value, reconnectDelayMin: 0.05,
+                                                             clientID: "killer-\(getpid())", username: user.map { _ in "zigbee2mqtt" },
+                                                             password: user, reconnectDelayMin: 0.05,
                                                              reconnectDelayMax: 0.2)) { event in
             if case .message = event { box.value?.fire() }
         }

@@ -8,8 +8,11 @@ import XCTest
 /// min_unlock_interval, the lock's sessions suspended and audited once, and the lock usable
 /// again after a quiet period.
 final class FloodScenarioTests: ScenarioCase {
+    /// On an open bus (allowed explicitly by the configuration), anybody may publish a lock's
+    /// occupancy: the plausibility limits are what stands between a flood and the door.
     func testOccupancyFloodIsSuspendedAndUnlocksAtMostOncePerInterval() throws {
         let p = try makePipeline {
+            $0.anonymousMQTT = true
             $0.minUnlockInterval = 10
             $0.triggerQuiet = 6
         }

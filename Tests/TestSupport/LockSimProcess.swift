@@ -52,7 +52,8 @@ public final class LockSimProcess: @unchecked Sendable {
     /// (default: the server's temporary directory).
     public init(server: MosquittoServer, locks: [String], occupancySeconds: Double = 10, timeScale: Double = 1,
                 script: String? = nil, baseTopic: String = "zigbee2mqtt", extraArguments: [String] = [],
-                directory: URL? = nil, name: String = "locksim", waitUntilReady: Bool = true) throws {
+                directory: URL? = nil, name: String = "locksim", waitUntilReady: Bool = true,
+                username: String? = nil) throws {
         let dir = directory ?? server.directory.url
         let id = UUID().uuidString.prefix(8)
         recordURL = dir.appendingPathComponent("\(name)-\(id).jsonl")
@@ -60,8 +61,9 @@ public final class LockSimProcess: @unchecked Sendable {
         var arguments = ["--host", server.host, "--port", String(server.port), "--base-topic", baseTopic,
                          "--occupancy-seconds", String(occupancySeconds), "--time-scale", String(timeScale),
                          "--record", recordURL.path, "--control", controlURL.path, "--client-id", "\(name)-\(id)"]
-        if let (user, password) = server.users.sorted(by: { $0.key < $1.key }).first.map({ ($0.key, $0.value) }) {
-            arguments += ["--username", user, "--password", password]
+        // The simulator is zigbee2mqtt: on a bus with an ACL it must log in as zigbee2mqtt's user.
+        if let user = username ?? server.users.keys.sorted().first {
+            arguments += ["--username", user, "--password", server.users[user] ?? ""]
         }
         for lock in locks { arguments += ["--lock", lock] }
         if let script {

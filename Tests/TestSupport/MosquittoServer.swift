@@ -32,15 +32,22 @@ public final class MosquittoServer: @unchecked Sendable {
     public let configURL: URL
     /// user → password, when the server requires a login.
     public let users: [String: String]
+    /// The acl_file, when the server was given one (only with `users`).
+    public let aclURL: URL?
     public private(set) var process: ChildProcess?
     private var starts = 0
 
     /// Writes the configuration and starts the server; returns once it accepts connections.
     /// With `users`, anonymous clients are refused and a password file is generated with
-    /// `mosquitto_passwd`.
-    public init(users: [String: String] = [:], tls: TLSListener? = nil, extraConfig: [String] = []) throws {
+    /// `mosquitto_passwd`. With `acl` (the text of a mosquitto acl_file, e.g. what
+    /// `facegate mqtt acl` prints), each user may read and write only what it grants. `port`:
+    /// one picked beforehand (a configuration naming it had to be written first).
+    public init(users: [String: String] = [:], acl: String? = nil, port: UInt16? = nil, tls: TLSListener? = nil,
+                extraConfig: [String] = []) throws {
+        precondition(acl == nil || !users.isEmpty, "an ACL without users would leave every client anonymous")
         directory = TemporaryDirectory(prefix: "fgmq")
-        port = freeLoopbackPort()
+        let port = port ?? freeLoopbackPort()
+        self.port = port
         tlsPort = tls.map { _ in freeLoopbackPort() }
         self.users = users
         configURL = directory.file("mosquitto.conf")
@@ -60,7 +67,16 @@ public final class MosquittoServer: @unchecked Sendable {
             for (user, password) in users.sorted(by: { $0.key < $1.key }) {
                 try MosquittoServer.runTool("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])
             }
+            // -b writes each password hashed, as an operator's `mosquitto_passwd` would.
             lines += ["allow_anonymous false", "password_file \(passwordFile.path)"]
+        }
+        if let acl {
+            let url = directory.file("acl")
+            try acl.write(to: url, atomically: true, encoding: .utf8)
+            lines.append("acl_file \(url.path)")
+            aclURL = url
+        } else {
+            aclURL = nil
         }
         // Security settings above are global (per_listener_settings is off): they apply here too.
         if let tls, let tlsPort {
@@ -125,19 +141,30 @@ public final class MosquittoServer: @unchecked Sendable {
         return arguments
     }
 
-    /// Publishes one message with `mosquitto_pub` and waits until it was sent.
-    public func publish(topic: String, payload: [UInt8], retain: Bool = false, qos: Int = 1) throws {
+    /// Publishes one message with `mosquitto_pub` (as `username`, default the first user) and
+    /// waits until it was sent. With an ACL, a publish the user may not make is acknowledged
+    /// and dropped by mosquitto (MQTT 3.1.1 has no way to say no): this still succeeds.
+    public func publish(topic: String, payload: [UInt8], retain: Bool = false, qos: Int = 1,
+                        username: String? = nil, clientID: String? = nil) throws {
         let file = directory.file("payload-\(UUID().uuidString)")
         try Data(payload).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        var arguments = clientArguments() + ["-t", topic, "-q", String(qos)]
+        var arguments = clientArguments(username: username) + ["-t", topic, "-q", String(qos)]
+        if let clientID { arguments += ["-i", clientID] }
         arguments += payload.isEmpty ? ["-n"] : ["-f", file.path]
         if retain { arguments.append("-r") }
         try MosquittoServer.runTool("/usr/bin/mosquitto_pub", arguments)
     }
 
-    public func publish(topic: String, text: String, retain: Bool = false, qos: Int = 1) throws {
-        try publish(topic: topic, payload: Array(text.utf8), retain: retain, qos: qos)
+    public func publish(topic: String, text: String, retain: Bool = false, qos: Int = 1,
+                        username: String? = nil, clientID: String? = nil) throws {
+        try publish(topic: topic, payload: Array(text.utf8), retain: retain, qos: qos, username: username, clientID: clientID)
+    }
+
+    /// Publishes with `mosquitto_pub` without any login; throws `toolFailed` when mosquitto
+    /// refuses the connection (it does whenever it has users).
+    public func publishAnonymously(topic: String, text: String) throws {
+        try MosquittoServer.runTool("/usr/bin/mosquitto_pub", ["-h", host, "-p", String(port), "-t", topic, "-q", "1", "-m", text])
     }
 
     static func acceptsConnections(port: UInt16) -> Bool {

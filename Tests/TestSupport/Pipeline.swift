@@ -60,16 +60,27 @@ public final class Pipeline: @unchecked Sendable {
     public init(_ options: PipelineOptions = PipelineOptions(), startBroker: Bool = true) throws {
         self.options = options
         dir = TemporaryDirectory(prefix: "fgs")
-        mosquitto = try MosquittoServer()
         configURL = dir.file("facegate.toml")
         databaseURL = dir.file("facegate.sqlite")
         socketsDirectory = dir.file("run").path
+        // The configuration names mosquitto's port, and mosquitto's ACL comes from the configuration.
+        let port = freeLoopbackPort()
         try options.configuration(socketsDirectory: socketsDirectory, database: databaseURL.path,
-                                  mqttPort: mosquitto.port, modelsDirectory: Paths.modelsDirectory.path)
+                                  mqttPort: port, modelsDirectory: Paths.modelsDirectory.path)
             .write(to: configURL, atomically: true, encoding: .utf8)
+        if options.anonymousMQTT {
+            mosquitto = try MosquittoServer(port: port, extraConfig: options.mosquittoConfig)
+        } else {
+            try (PipelineOptions.mqttUsers["facegate"]! + "\n").write(to: dir.file(PipelineOptions.mqttPasswordFile),
+                                                                      atomically: true, encoding: .utf8)
+            let acl = try Pipeline.runAdmin(["mqtt", "acl"], config: configURL, directory: dir.url, name: "facegate-mqtt-acl")
+            mosquitto = try MosquittoServer(users: PipelineOptions.mqttUsers.merging(options.extraMQTTUsers) { a, _ in a },
+                                            acl: acl, port: port, extraConfig: options.mosquittoConfig)
+        }
         for member in options.members { try enroll(member) }
         locks = try LockSimProcess(server: mosquitto, locks: PipelineOptions.locks, occupancySeconds: options.holdSeconds,
-                                   timeScale: options.scale, directory: dir.url)
+                                   timeScale: options.scale, directory: dir.url,
+                                   username: options.anonymousMQTT ? nil : "zigbee2mqtt")
         if startBroker {
             try self.startBroker()
             for name in options.recognizers { try startRecognizer(name) }
@@ -288,7 +299,8 @@ public final class Pipeline: @unchecked Sendable {
 
     /// The camera's motion trigger, as an NVR would publish it.
     public func motion(_ on: Bool) throws {
-        try mosquitto.publish(topic: PipelineOptions.motionTopic, text: on ? "ON" : "OFF")
+        try mosquitto.publish(topic: PipelineOptions.motionTopic, text: on ? "ON" : "OFF",
+                              username: options.anonymousMQTT ? nil : "nvr")
     }
 
     // MARK: Observations
@@ -376,8 +388,12 @@ public final class Pipeline: @unchecked Sendable {
     /// Runs the admin CLI with `--config`; throws with its output unless it exits 0.
     @discardableResult
     public func admin(_ arguments: [String]) throws -> String {
-        let child = try ChildProcess(Paths.executable("facegate"), arguments + ["--config", configURL.path],
-                                     logDirectory: dir.url, name: nextName("facegate"))
+        try Pipeline.runAdmin(arguments, config: configURL, directory: dir.url, name: nextName("facegate"))
+    }
+
+    static func runAdmin(_ arguments: [String], config: URL, directory: URL, name: String) throws -> String {
+        let child = try ChildProcess(Paths.executable("facegate"), arguments + ["--config", config.path],
+                                     logDirectory: directory, name: name)
         guard let status = child.waitForExit(timeout: 120), status == 0 else {
             child.terminate(grace: 1)
             throw PipelineError.adminFailed(arguments.joined(separator: " "), child.log)

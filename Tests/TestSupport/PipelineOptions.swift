@@ -61,8 +61,21 @@ public struct PipelineOptions: Sendable {
     public var triggerBurst = 20
     public var triggerWindow = 10.0
     public var triggerQuiet = 30.0
+    /// An open bus: mosquitto admits anonymous clients and the configuration says
+    /// `allow_anonymous = true`. Off: every client logs in and mosquitto enforces the ACL
+    /// `facegate mqtt acl` prints (the deployment the guide describes).
+    public var anonymousMQTT = false
+    /// Logins beyond `mqttUsers` (an `intruder` the ACL grants nothing).
+    public var extraMQTTUsers: [String: String] = [:]
+    /// More mosquitto.conf lines (`log_type debug` shows "Denied PUBLISH" for refused publishes).
+    public var mosquittoConfig: [String] = []
 
     public init() {}
+
+    /// facegate, zigbee2mqtt (the lock simulator) and the NVR (motion), each with its password.
+    public static let mqttUsers = ["facegate": "facegate-secret", "zigbee2mqtt": "zigbee2mqtt-secret", "nvr": "nvr-secret"]
+    /// The broker's password file, next to the configuration.
+    public static let mqttPasswordFile = "mqtt-password"
 
     public static let motionTopic = "nvr/cam-a/motion"
     public static let locks = ["DC001", "DC006"]
@@ -84,6 +97,7 @@ public struct PipelineOptions: Sendable {
         client_id = "facegate-broker-scenario"
         reconnect_delay_min = 0.1
         reconnect_delay_max = 0.5
+        \(anonymousMQTT ? "allow_anonymous = true" : "username = \"facegate\"\npassword_file = \"\(Self.mqttPasswordFile)\"")
 
         """
         for lock in Self.locks {
