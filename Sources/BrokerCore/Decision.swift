@@ -27,6 +27,9 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     /// The engine decided to unlock, but no command reached MQTT (not connected, refused, or
     /// no PUBACK before `max_decision_age`). Set by the broker from the delivery outcome.
     case unlockFailed = "unlock_failed"
+    /// The result cannot have come from a camera frame (a stored descriptor replayed, a box
+    /// outside the frame): rejected whole.
+    case implausible
     /// The recognizer answered the txn with an error instead of faces.
     case recognizerError = "recognizer_error"
     /// Nothing was triggered at capture. Frames like that are never sent for recognition, so

@@ -247,6 +247,22 @@ public struct DecisionEngine: Sendable {
         })
     }
 
+    /// A result that cannot have come from the frame of `txn` (a replayed descriptor, a box
+    /// outside the frame): the txn is consumed, nothing unlocks, and every face is audited as
+    /// `implausible` with `reason`.
+    public mutating func implausibleResult(txn: DetectingTxn, faces: [DetectedFace], now: MonotonicInstant,
+                                           gallery: Gallery, reason: String) -> [Decision] {
+        let now = advance(now)
+        counters.results += 1
+        counters.txnsExpired += txns.expire(now: now)
+        let pending = txns.take(txn)
+        let m = configuration.matching
+        return tally(faces.enumerated().map { i, face in
+            denial(.implausible, txn: txn, pending: pending, index: i, face: face,
+                   match: gallery.match(face.descriptor, threshold: m.threshold, margin: m.margin), why: reason)
+        })
+    }
+
     /// The recognizer could not process the frame of `txn` and said so. Consumes the txn and
     /// returns the decision to audit (`recognizerError`, nothing unlocked), or nil when the txn
     /// was not pending (nothing to audit: it was never ours, or already decided).

@@ -42,6 +42,7 @@ final class BrokerService: @unchecked Sendable {
     private var cameraStats: [String: CameraStats] = [:]
     private var auditFailures = 0
     private var confirmations = LockConfirmations<DeliveryKey>()
+    private let plausibility = ResultPlausibility()
     private let auditUpdates = DispatchQueue(label: "facegate.broker.audit-updates")
 
     /// One command of one audit row.
@@ -323,10 +324,10 @@ final class BrokerService: @unchecked Sendable {
                 guard let sent = pool.complete(result.txn, from: connection) else {
                     log.warning("result for a txn this recognizer was not given; deciding it as unknown",
                                 ["peer": connection.peerLabel, "txn": hexTxn(result.txn)])
-                    decide(result, trusted: false, captureWallNs: nil)
+                    decide(result, trusted: false, captureWallNs: nil, frameSize: nil)
                     continue
                 }
-                decide(result, trusted: true, captureWallNs: sent.captureWallNs)
+                decide(result, trusted: true, captureWallNs: sent.captureWallNs, frameSize: sent.frameSize)
             case let .error(error) where error.txn != 0:
                 let sent = pool.complete(error.txn, from: connection)
                 let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
@@ -348,7 +349,7 @@ final class BrokerService: @unchecked Sendable {
         }
     }
 
-    private func decide(_ result: RecognitionResult, trusted: Bool, captureWallNs: Int64?) {
+    private func decide(_ result: RecognitionResult, trusted: Bool, captureWallNs: Int64?, frameSize: ImageSize?) {
         let faces = result.faces.compactMap { face -> DetectedFace? in
             guard let descriptor = try? FaceDescriptor(face.descriptor) else { return nil }
             return DetectedFace(region: FaceRegion(left: Double(face.box.left), top: Double(face.box.top),
@@ -359,10 +360,23 @@ final class BrokerService: @unchecked Sendable {
         engineLock.lock()
         // A result from a recognizer that was not given the txn is judged against no pending
         // frame at all (discarding is not ours to do: the real owner may still answer).
-        let decisions = trusted
-            ? engine.resultArrived(txn: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
-            : engine.resultFromWrongRecognizer(claimed: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
+        // A copy of a stored descriptor, or boxes outside the frame, did not come from a camera:
+        // such a result decides nothing but its own rejection.
+        let violation = frameSize.flatMap { plausibility.check(faces, frame: $0, gallery: gallery) }
+        let decisions: [Decision]
+        if let violation {
+            decisions = engine.implausibleResult(txn: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery,
+                                                 reason: violation.description)
+        } else if trusted {
+            decisions = engine.resultArrived(txn: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
+        } else {
+            decisions = engine.resultFromWrongRecognizer(claimed: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
+        }
         engineLock.unlock()
+        if let violation {
+            log.error("implausible recognition result rejected", ["camera": result.camera, "txn": hexTxn(result.txn),
+                                                                  "reason": violation.description])
+        }
         let rlog = log.with(["camera": result.camera, "txn": hexTxn(result.txn)])
         if decisions.isEmpty { rlog.info("no face in frame", ["seq": result.sequence]) }
         guard !decisions.isEmpty else { return }

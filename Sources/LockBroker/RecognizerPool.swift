@@ -16,6 +16,8 @@ final class RecognizerPool: @unchecked Sendable {
     struct InFlight {
         let camera: String
         let captureWallNs: Int64
+        /// The frame's size: a result's face boxes must lie inside it.
+        let frameSize: ImageSize
     }
 
     final class Worker {
@@ -107,7 +109,9 @@ final class RecognizerPool: @unchecked Sendable {
               let worker = workers.values.filter({ $0.credits > 0 }).min(by: { $0.inFlight.count < $1.inFlight.count }) {
             let job = waiting.removeFirst()
             worker.credits -= 1
-            worker.inFlight[job.detect.txn] = InFlight(camera: job.camera, captureWallNs: job.detect.frame.captureWallNs)
+            worker.inFlight[job.detect.txn] = InFlight(camera: job.camera, captureWallNs: job.detect.frame.captureWallNs,
+                                                       frameSize: ImageSize(width: Int(job.detect.frame.width),
+                                                                            height: Int(job.detect.frame.height)))
             worker.outbox.append(job.detect)
         }
         lock.broadcast()

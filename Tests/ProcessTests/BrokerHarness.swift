@@ -183,6 +183,12 @@ final class TestRecognizer: @unchecked Sendable {
     private var stalled = false
     private(set) var detects: [Detect] = []
     private var done = false
+    /// When set, every face is reported with this box (a recognizer that lies about where).
+    var boxOverride: FaceBox? {
+        get { condition.lock(); defer { condition.unlock() }; return override }
+        set { condition.lock(); override = newValue; condition.unlock() }
+    }
+    private var override: FaceBox?
 
     init(socketsDirectory: String, name: String = "test-recognizer") throws {
         connection = try MessageConnection.connect(path: socketsDirectory + "/recognizer.sock",
@@ -205,6 +211,7 @@ final class TestRecognizer: @unchecked Sendable {
             condition.lock()
             detects.append(detect)
             while stalled { condition.wait() }
+            let forcedBox = override
             condition.unlock()
             let index = Int(detect.frame.pixels[0])
             var faces: [DetectedFaceRecord] = []
@@ -216,6 +223,7 @@ final class TestRecognizer: @unchecked Sendable {
                                                     right: Int32(Double(f.right) * sx), bottom: Int32(Double(f.bottom) * sy)),
                                        quality: 1, descriptor: f.descriptor_5pt)
                 }
+                if let forcedBox { faces = faces.map { DetectedFaceRecord(box: forcedBox, quality: $0.quality, descriptor: $0.descriptor) } }
             }
             let result = RecognitionResult(txn: detect.txn, camera: detect.frame.camera, sequence: detect.frame.sequence,
                                            captureMonotonicNs: detect.frame.captureMonotonicNs, detectMicros: 1,

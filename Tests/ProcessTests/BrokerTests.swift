@@ -302,4 +302,31 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual((status["recognizers"] as? [[String: Any]])?.count, 1)
         XCTAssertEqual((status["mqtt"] as? [String: Any])?["connected"] as? Bool, true)
     }
+
+    /// A recognizer (or whatever speaks on its socket) answering with a stored descriptor
+    /// itself — distance 0, which no camera image gives — is rejected as implausible and
+    /// audited; so is a face box outside the frame. Nothing is unlocked.
+    func testImplausibleResultsAreRejectedAndAudited() throws {
+        let (h, camera, recognizer) = try harness()
+        try h.touch("DC006")
+        try camera.show("obama.jpg") // the enrollment photo: the reference answer is the stored descriptor
+        let rows = h.waitForAudit(1)
+        XCTAssertEqual(rows.first?.kind, .implausible, h.dump())
+        XCTAssertTrue(rows.first?.reason.contains("from a stored descriptor of obama (a copy, not a camera image)") ?? false,
+                      rows.first?.reason ?? "")
+        XCTAssertEqual(rows.first?.unlockedLocks, [])
+        XCTAssertFalse(h.broker.lines(containing: "msg=\"implausible recognition result rejected\"").isEmpty, h.dump())
+
+        recognizer.boxOverride = FaceBox(left: 10, top: 10, right: 640, bottom: 480) // the frame is 64x48
+        try camera.show("obama2.jpg")
+        let more = h.waitForAudit(2)
+        XCTAssertEqual(more.last?.kind, .implausible, h.dump())
+        XCTAssertTrue(more.last?.reason.contains("is empty or outside the 64x48 frame") ?? false, more.last?.reason ?? "")
+        Thread.sleep(forTimeInterval: 0.5)
+        XCTAssertEqual(h.allUnlocks(), [], "an implausible result opened a door")
+
+        recognizer.boxOverride = nil
+        try camera.show("obama2.jpg")
+        XCTAssertTrue(waitUntil(timeout: 20) { h.unlocks("DC006").count == 1 }, "a plausible result still opens\n\(h.dump())")
+    }
 }
