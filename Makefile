@@ -6,7 +6,7 @@ MODELS_DIR   ?= $(CURDIR)/.cache/models
 BUILD_FLAGS  ?=
 export FACEGATE_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: all setup build build-release test demo bench clean
+.PHONY: all setup build build-release test demo bench soak clean
 
 all: build
 
@@ -28,6 +28,11 @@ demo: build
 
 bench: build-release
 	scripts/bench.sh
+
+# Not part of `test`: the random fault test over 200 seeds (about an hour); prints the
+# invariant violations and audit/lock disagreements, both must be 0.
+soak: build
+	scripts/soak.sh
 
 clean:
 	rm -rf .build

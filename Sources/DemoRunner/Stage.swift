@@ -22,7 +22,8 @@ struct Stage {
         let ready = Readiness(interrupt: interrupt)
 
         // Throwaway passwords for a loopback bus that lives as long as the demo.
-        let users = ["facegate": UUID().uuidString, "zigbee2mqtt": UUID().uuidString]
+        // `intruder` is a login the ACL grants nothing: the spoof before the story uses it.
+        let users = ["facegate": UUID().uuidString, "zigbee2mqtt": UUID().uuidString, SpoofAttempt.user: UUID().uuidString]
         let passwordFile = run.file("mqtt-password")
         try (users["facegate"]! + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         let port = freeLoopbackPort()
@@ -66,6 +67,10 @@ struct Stage {
         roster.add("recognizer", recognizer)
         try ready.wait(for: recognizer, "facegate-recognizer", "msg=\"connected to broker\"")
         Console.say("  recognizer 1: dlib models loaded, connected to the broker")
+
+        try SpoofAttempt.play(mosquitto: mosquitto, broker: broker, locks: locks, scale: settings.scale)
+        Console.say()
+        Console.say("== Enrolling")
 
         try enroll(photos, settings)
         try ready.wait(for: broker, "facegate-broker", "members=1")

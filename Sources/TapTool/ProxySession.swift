@@ -40,29 +40,33 @@ final class ProxySession: @unchecked Sendable {
                 n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
             } catch { return }
             if n == 0 { return }
+            // Decoded before forwarding: a hello names its side before the peer can answer it,
+            // so what the answer provokes is already printed under the right names.
+            var events: [TapEvent] = []
+            if decoder != nil {
+                do {
+                    try buffer.withUnsafeBytes { try decoder!.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    while let body = decoder!.nextBody() {
+                        do {
+                            let message = try MessageCodec.decodeBody(body)
+                            if case let .hello(h) = message {
+                                lock.lock(); names[side] = "\(h.role):\(h.camera.isEmpty ? h.name : h.camera)"; lock.unlock()
+                            }
+                            events.append(TapEvent(monotonicNs: MonotonicClock.nowNanoseconds(), direction: side == 0 ? .sent : .received,
+                                                   peer: label(side), pixelsStripped: false, message: message))
+                        } catch {
+                            printer.note("\(label(side)): undecodable message (\(error)); forwarding anyway")
+                        }
+                    }
+                } catch {
+                    printer.note("\(label(side)): framing lost (\(error)); forwarding without printing")
+                    decoder = nil
+                }
+            }
             do {
                 try buffer.withUnsafeBytes { try sink.writeAll([UnsafeRawBufferPointer(rebasing: $0[0..<n])]) }
             } catch { return }
-            guard decoder != nil else { continue }
-            do {
-                try buffer.withUnsafeBytes { try decoder!.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                while let body = decoder!.nextBody() {
-                    do {
-                        let message = try MessageCodec.decodeBody(body)
-                        if case let .hello(h) = message {
-                            lock.lock(); names[side] = "\(h.role):\(h.camera.isEmpty ? h.name : h.camera)"; lock.unlock()
-                        }
-                        let event = TapEvent(monotonicNs: MonotonicClock.nowNanoseconds(), direction: side == 0 ? .sent : .received,
-                                             peer: label(side), pixelsStripped: false, message: message)
-                        if printer.print(event) { stop.stop(); exit(0) }
-                    } catch {
-                        printer.note("\(label(side)): undecodable message (\(error)); forwarding anyway")
-                    }
-                }
-            } catch {
-                printer.note("\(label(side)): framing lost (\(error)); forwarding without printing")
-                decoder = nil
-            }
+            for event in events where printer.print(event) { stop.stop(); exit(0) }
         }
     }
 }

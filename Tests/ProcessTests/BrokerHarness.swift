@@ -87,11 +87,16 @@ final class BrokerHarness: @unchecked Sendable {
 
     private var enrolled = 0
 
-    func enroll(_ name: String, photo: String, grants: [String]) throws {
+    /// `nudge`: added to the first descriptor component. A camera never sees the enrollment
+    /// image's exact pixels; a test that shows the enrollment photo itself nudges the stored
+    /// descriptor so the result is not rejected as a replay (distance 0).
+    func enroll(_ name: String, photo: String, grants: [String], nudge: Float = 0) throws {
         if (try? store.member(named: name)) == nil { _ = try store.addMember(name: name) }
         let face = try XCTUnwrap(Self.reference.photo(photo)?.faces.first)
         enrolled += 1
-        try store.addFace(member: name, descriptor: try FaceDescriptor(face.descriptor_5pt),
+        var descriptor = face.descriptor_5pt
+        descriptor[0] += nudge
+        try store.addFace(member: name, descriptor: try FaceDescriptor(descriptor),
                           sourceSHA256: String(format: "%064x", enrolled), model: "reference.json", detector: "hog-1")
         for lock in grants { _ = try store.addGrant(member: name, lock: lock) }
     }

@@ -254,7 +254,7 @@ final class BrokerTests: XCTestCase {
         try camera.show("lin-manuel-miranda.png")
         XCTAssertEqual(h.waitForAudit(1).last?.kind, .unknownFace, h.dump())
 
-        try h.enroll("lin", photo: "lin-manuel-miranda.png", grants: ["DC006"])
+        try h.enroll("lin", photo: "lin-manuel-miranda.png", grants: ["DC006"], nudge: 0.05)
         XCTAssertTrue(h.broker.waitForLine("msg=\"gallery loaded\"", "members=3"), h.dump())
         try camera.show("lin-manuel-miranda.png")
         XCTAssertEqual(h.waitForAudit(2).last?.kind, .unlock, h.dump())

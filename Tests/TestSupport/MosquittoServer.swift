@@ -32,6 +32,9 @@ public final class MosquittoServer: @unchecked Sendable {
     public let configURL: URL
     /// user → password, when the server requires a login.
     public let users: [String: String]
+    /// Who `publish` and the other client tools log in as when not told (default: the first
+    /// user by name). A scenario pipeline publishes lock state, so it names zigbee2mqtt.
+    public var defaultUser: String?
     /// The acl_file, when the server was given one (only with `users`).
     public let aclURL: URL?
     public private(set) var process: ChildProcess?
@@ -136,7 +139,8 @@ public final class MosquittoServer: @unchecked Sendable {
     /// Arguments that point mosquitto_pub/mosquitto_sub at this server (with credentials).
     public func clientArguments(username: String? = nil, password: String? = nil) -> [String] {
         var arguments = ["-h", host, "-p", String(port)]
-        let login = username.map { ($0, password ?? users[$0] ?? "") } ?? users.sorted { $0.key < $1.key }.first.map { ($0.key, $0.value) }
+        let login = (username ?? defaultUser).map { ($0, password ?? users[$0] ?? "") }
+            ?? users.sorted { $0.key < $1.key }.first.map { ($0.key, $0.value) }
         if let (user, secret) = login { arguments += ["-u", user, "-P", secret] }
         return arguments
     }

@@ -76,6 +76,8 @@ public final class Pipeline: @unchecked Sendable {
             let acl = try Pipeline.runAdmin(["mqtt", "acl"], config: configURL, directory: dir.url, name: "facegate-mqtt-acl")
             mosquitto = try MosquittoServer(users: PipelineOptions.mqttUsers.merging(options.extraMQTTUsers) { a, _ in a },
                                             acl: acl, port: port, extraConfig: options.mosquittoConfig)
+            // Tests publish what a lock (or the NVR) would: as zigbee2mqtt unless they say otherwise.
+            mosquitto.defaultUser = "zigbee2mqtt"
         }
         for member in options.members { try enroll(member) }
         locks = try LockSimProcess(server: mosquitto, locks: PipelineOptions.locks, occupancySeconds: options.holdSeconds,
