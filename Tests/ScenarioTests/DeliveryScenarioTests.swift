@@ -12,11 +12,7 @@ final class DeliveryScenarioTests: ScenarioCase {
     /// S1 with the lock reporting its new state: the audit row's delivery is confirmed.
     func testS1DeliveryIsPublishedAndConfirmedByTheLock() throws {
         let p = try makePipeline()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
-        assertSettledUnlocks(p, ["DC006": 1])
+        try playS1(p)
         let rows = waitForAudit(p, timeout: 30) { $0.first { $0.kind == .unlock }?.deliveries.first?.confirmation != nil }
         let unlock = try XCTUnwrap(rows.first { $0.kind == .unlock }, auditText(p))
         XCTAssertEqual(unlock.deliveries.count, 1)
@@ -36,11 +32,7 @@ final class DeliveryScenarioTests: ScenarioCase {
     func testDeadLockLeavesTheDeliveryUnconfirmed() throws {
         let p = try makePipeline()
         try p.locks.send("dead DC006")
-        try p.touch("DC006")
-        p.at(1)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
-        assertSettledUnlocks(p, ["DC006": 1])
+        try playS1(p)
         let rows = waitForAudit(p, timeout: 30) { $0.first { $0.kind == .unlock }?.deliveries.first?.confirmation != nil }
         let delivery = try XCTUnwrap(rows.first { $0.kind == .unlock }?.deliveries.first, auditText(p))
         XCTAssertEqual(delivery.state, .published)
@@ -53,13 +45,7 @@ final class DeliveryScenarioTests: ScenarioCase {
     /// the door was unlocked.
     func testMQTTDownAtDecisionIsUnlockFailedAndNeverSentLater() throws {
         let p = try makePipeline()
-        try p.touch("DC006")
-        p.at(0.9)
-        p.signal(.recognizer("r1"), SIGSTOP)
-        p.at(1)
-        try p.show("obama2.jpg")
-        XCTAssertTrue(waitForAdmitted(p), p.dump())
-        p.hide()
+        try holdFrameInStoppedRecognizer(p)
         p.mosquitto.kill()
         XCTAssertTrue(p.broker!.waitForLog("trigger state cleared"), p.dump())
         p.signal(.recognizer("r1"), SIGCONT)

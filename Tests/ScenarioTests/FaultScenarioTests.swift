@@ -126,13 +126,7 @@ final class FaultScenarioTests: ScenarioCase {
     /// @(1 + max_decision_age + 1) → nothing; audit: stale.
     func testS20TooLate() throws {
         let p = try makePipeline()
-        try p.touch("DC006")
-        p.at(0.9)
-        p.signal(.recognizer("r1"), SIGSTOP)
-        p.at(1)
-        try p.show("obama2.jpg")
-        XCTAssertTrue(waitForAdmitted(p), p.dump())
-        p.hide()
+        try holdFrameInStoppedRecognizer(p)
         p.at(1 + p.options.maxDecisionAge + 1)
         p.signal(.recognizer("r1"), SIGCONT)
         waitForDecision(p, .stale)

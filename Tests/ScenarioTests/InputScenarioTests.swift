@@ -40,11 +40,7 @@ final class InputScenarioTests: ScenarioCase {
 
         // Then S1.
         p.begin()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
-        assertSettledUnlocks(p, ["DC006": 1])
+        try playS1(p)
         XCTAssertEqual(audit(p).first { $0.kind == .unlock }?.unlockedLocks, ["DC006"])
         XCTAssertTrue(broker.isRunning)
         XCTAssertEqual(try audit(p).first?.snapshot()?.triggeredLocks, ["DC006"])
@@ -101,11 +97,7 @@ final class InputScenarioTests: ScenarioCase {
 
         // Then S1, with the processes that took the garbage.
         p.begin()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
-        assertSettledUnlocks(p, ["DC006": 1])
+        try playS1(p)
         XCTAssertTrue(recognizer.isRunning && broker.isRunning)
         XCTAssertEqual(p.lines(of: "recognizer-r1-", "msg=\"connected to broker\"").count, 1, "the recognizer never had to reconnect")
     }

@@ -39,6 +39,36 @@ class ScenarioCase: XCTestCase {
         return made
     }
 
+    // MARK: Script steps many scenarios share
+
+    /// `lock` is touched now, `photo` shown @`t`, and the first decision of `kind` audited.
+    @discardableResult
+    func touchAndShow(_ p: Pipeline, lock: String = "DC006", photo: String = "obama2.jpg", at t: Double = 2,
+                      expect kind: DecisionKind = .unlock, file: StaticString = #filePath, line: UInt = #line) throws -> [AuditEntry] {
+        try p.touch(lock)
+        p.at(t)
+        try p.show(photo)
+        return waitForDecision(p, kind, file: file, line: line)
+    }
+
+    /// S1: DC006 touched, obama shown @2, exactly one unlock of DC006 and nothing else.
+    func playS1(_ p: Pipeline, file: StaticString = #filePath, line: UInt = #line) throws {
+        try touchAndShow(p, file: file, line: line)
+        assertSettledUnlocks(p, ["DC006": 1], file: file, line: line)
+    }
+
+    /// DC006 touched; the recognizer stopped @0.9 and obama shown @1, so the admitted frame
+    /// waits in a stopped recognizer; the camera is hidden again. The caller resumes it.
+    func holdFrameInStoppedRecognizer(_ p: Pipeline, file: StaticString = #filePath, line: UInt = #line) throws {
+        try p.touch("DC006")
+        p.at(0.9)
+        p.signal(.recognizer("r1"), SIGSTOP)
+        p.at(1)
+        try p.show("obama2.jpg")
+        XCTAssertTrue(waitForAdmitted(p), p.dump(), file: file, line: line)
+        p.hide()
+    }
+
     // MARK: Audit
 
     func store(_ p: Pipeline) throws -> GalleryStore { try GalleryStore(path: p.databaseURL.path) }

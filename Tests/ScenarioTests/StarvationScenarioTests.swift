@@ -76,10 +76,7 @@ final class StarvationScenarioTests: ScenarioCase {
 
         // S1, meanwhile.
         p.begin()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
+        try touchAndShow(p)
 
         XCTAssertEqual(attacks.wait(timeout: .now() + 180), .success, "the attack peers never finished")
         sampling.wait()

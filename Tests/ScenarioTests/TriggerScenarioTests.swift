@@ -11,11 +11,7 @@ final class TriggerScenarioTests: ScenarioCase {
     /// S1: DC006 true @0; obama shown @2 → unlocks DC006.
     func testS1SingleTouch() throws {
         let p = try makePipeline()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("obama2.jpg")
-        waitForDecision(p, .unlock)
-        assertSettledUnlocks(p, ["DC006": 1])
+        try playS1(p)
         let rows = audit(p)
         let unlock = try XCTUnwrap(rows.first { $0.kind == .unlock })
         XCTAssertEqual(unlock.member?.name, "obama")
@@ -30,10 +26,7 @@ final class TriggerScenarioTests: ScenarioCase {
     /// S2: DC006 true @0; biden shown @2 → nothing; audit: no grant for DC006.
     func testS2NoGrant() throws {
         let p = try makePipeline()
-        try p.touch("DC006")
-        p.at(2)
-        try p.show("biden2.jpg")
-        waitForDecision(p, .noGrant)
+        try touchAndShow(p, photo: "biden2.jpg", expect: .noGrant)
         assertSettledUnlocks(p, [:])
         let rows = audit(p)
         XCTAssertFalse(rows.isEmpty)
@@ -48,10 +41,7 @@ final class TriggerScenarioTests: ScenarioCase {
     /// S3: DC001 true @0; lin-manuel-miranda (not enrolled) shown @2 → nothing; audit: unknown face.
     func testS3Stranger() throws {
         let p = try makePipeline()
-        try p.touch("DC001")
-        p.at(2)
-        try p.show("lin-manuel-miranda.png")
-        waitForDecision(p, .unknownFace)
+        try touchAndShow(p, lock: "DC001", photo: "lin-manuel-miranda.png", expect: .unknownFace)
         assertSettledUnlocks(p, [:])
         let rows = audit(p)
         XCTAssertFalse(rows.isEmpty)
