@@ -156,4 +156,41 @@ final class LockSimulatorTests: XCTestCase {
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
+
+    /// After a command the lock reports its new bolt state as zigbee2mqtt does, relocks by
+    /// itself after the relock time, and can play a dead lock (obeys, never reports) or one
+    /// that loses commands (neither obeys nor reports).
+    func testReportsStateRelocksAndPlaysDeadOrLosing() throws {
+        let server = try MosquittoServer()
+        let subscriber = try MosquittoSubscriber(server: server, topic: "zigbee2mqtt/+")
+        // Relock 4 scenario seconds after an unlock, at 0.1 real s per scenario s.
+        let sim = try LockSimProcess(server: server, locks: ["DC001", "DC006"], timeScale: 0.1,
+                                     extraArguments: ["--relock-seconds", "4"])
+        try server.publish(topic: "zigbee2mqtt/DC006/set", text: #"{"state":"UNLOCK"}"#)
+        XCTAssertTrue(subscriber.waitForMessages(2, on: "zigbee2mqtt/DC006"), sim.child.log)
+        XCTAssertEqual(subscriber.messages(on: "zigbee2mqtt/DC006").map(\.payload), [
+            #"{"state":"UNLOCK","lock_state":"unlocked"}"#, #"{"state":"LOCK","lock_state":"locked"}"#,
+        ])
+        let relock = try XCTUnwrap(sim.records.first { $0.event == "relock" }?.scenarioTime)
+        let command = try XCTUnwrap(sim.commands(lock: "DC006").first?.scenarioTime)
+        XCTAssertGreaterThanOrEqual(relock - command, 4, "relocked after the relock time")
+
+        try sim.send("dead DC001")
+        XCTAssertTrue(sim.waitForRecords { $0.contains { $0.event == "behaviour" && $0.lock == "DC001" } })
+        try server.publish(topic: "zigbee2mqtt/DC001/set", text: #"{"state":"UNLOCK"}"#)
+        XCTAssertTrue(sim.waitForRecords { _ in sim.commands(lock: "DC001").count == 1 }, sim.child.log)
+        XCTAssertEqual(sim.commands(lock: "DC001").first?.lockState, "unlocked", "a dead lock still obeys")
+
+        try sim.send("lose DC006")
+        XCTAssertTrue(sim.waitForRecords { $0.filter { $0.event == "behaviour" }.count == 2 })
+        try server.publish(topic: "zigbee2mqtt/DC006/set", text: #"{"state":"UNLOCK"}"#)
+        XCTAssertTrue(sim.waitForRecords { $0.contains { $0.event == "command-lost" } }, sim.child.log)
+        XCTAssertEqual(sim.commands(lock: "DC006").count, 1, "a lost command is not received")
+
+        // A marker after everything: no state report from the dead lock, none for the lost command.
+        try server.publish(topic: "zigbee2mqtt/marker", text: "m")
+        XCTAssertTrue(subscriber.waitForMessages(1, on: "zigbee2mqtt/marker"))
+        XCTAssertEqual(subscriber.messages(on: "zigbee2mqtt/DC001"), [], "the dead lock reported")
+        XCTAssertEqual(subscriber.messages(on: "zigbee2mqtt/DC006").count, 2, "the lost command was reported")
+    }
 }
