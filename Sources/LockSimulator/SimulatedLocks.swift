@@ -156,6 +156,9 @@ final class SimulatedLocks: @unchecked Sendable {
 
     private func report(_ lock: String, topic: String, occupancy: Bool) {
         let payload = "{\"occupancy\":\(occupancy)}"
+        // Stamped before publishing: the broker may act on the report (and a frame be captured
+        // in the session it opens) before this thread returns from the publish.
+        let stamp = MonotonicClock.nowNanoseconds()
         let sent = publish(topic, payload, settings.retain, settings.qos)
         if sent {
             log.info("occupancy reported", ["lock": lock, "occupancy": occupancy])
@@ -163,7 +166,7 @@ final class SimulatedLocks: @unchecked Sendable {
             log.warning("not connected: occupancy report lost", ["lock": lock, "occupancy": occupancy])
         }
         record(["event": "occupancy", "lock": lock, "topic": topic, "occupancy": occupancy, "published": sent,
-                "retain": settings.retain])
+                "retain": settings.retain], at: stamp)
     }
 
     private func handleSet(_ message: MQTTMessage, receivedNanoseconds: UInt64) {
