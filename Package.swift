@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "ProcessSupport"),
         // The one TOML file every process reads its section from.
         .target(name: "FacegateConfig", dependencies: ["TOMLKit"]),
+        // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
+        // event notifications → motion. No I/O (facegate-onvif does the HTTP).
+        .target(name: "OnvifEvents", swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: Broker
         // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
@@ -99,6 +102,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
+        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
