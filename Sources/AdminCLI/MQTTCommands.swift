@@ -18,7 +18,8 @@ struct MQTTACLCommand: ParsableCommand {
         Anyone who can publish on <base>/<lock> can fake a keypad touch, and anyone who can \
         publish on <base>/<lock>/set can open the door without facegate. The printed ACL lets \
         only zigbee2mqtt's user write the locks' state, only facegate's user (mqtt.username) \
-        write their /set topics, and only the NVR's user write the cameras' motion topics. \
+        write their /set topics, only the NVR's user write the cameras' motion topics, and only \
+        Frigate's user write under Frigate's topics (its events trigger cameras with frigate). \
         Comment lines at the top give the mosquitto.conf settings and the mosquitto_passwd \
         commands that create the password file (no password is printed), so the output can be \
         saved as the acl_file as it is:
@@ -34,6 +35,10 @@ struct MQTTACLCommand: ParsableCommand {
                                             valueName: "name"))
     var motionUser = "nvr"
 
+    @Option(name: .long, help: ArgumentHelp("Frigate's MQTT user (only when a camera has a frigate trigger).",
+                                            valueName: "name"))
+    var frigateUser = "frigate"
+
     @Option(name: .long, help: ArgumentHelp("The mosquitto password file the printed commands create.", valueName: "path"))
     var passwordFile = "/etc/mosquitto/facegate.passwd"
 
@@ -42,7 +47,8 @@ struct MQTTACLCommand: ParsableCommand {
     func run() throws {
         let configuration = try options.load()
         do {
-            let acl = try MosquittoACL(configuration: configuration, zigbee2mqttUser: zigbee2mqttUser, motionUser: motionUser)
+            let acl = try MosquittoACL(configuration: configuration, zigbee2mqttUser: zigbee2mqttUser, motionUser: motionUser,
+                                       frigateUser: frigateUser)
             print(acl.text(source: options.path, passwordFile: passwordFile), terminator: "")
         } catch let problem as MosquittoACL.Problem {
             throw AdminError.mqttACL("\(options.path): \(problem)")

@@ -29,6 +29,7 @@ enum WireFuzz {
                                                           format: .gray8, width: 2, height: 2, stride: 2, pixels: PixelData([]))))),
             .statusRequest,
             .statusReply(StatusReply(json: #"{"ok":true}"#)),
+            .motion(MotionReport(camera: "cam-a", active: true, cameraWallNs: 1_700_000_000_000_000_000, detail: "tns1:VideoSource/MotionAlarm State")),
         ]
         return messages.map(MessageCodec.encodeBody)
     }

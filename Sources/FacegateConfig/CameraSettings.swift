@@ -33,6 +33,18 @@ public struct CameraSettings: Equatable, Sendable {
     public var motionMax: Double
     /// Optional per-lock zones: a face counts for a lock only if its box centre is inside.
     public var zones: [String: NormalizedRect]
+    /// Frigate object events as this camera's motion trigger.
+    public var frigate: FrigateTrigger?
+    /// The camera's own ONVIF motion events (through facegate-onvif) as its motion trigger.
+    public var onvif: OnvifTrigger?
+
+    /// Whether the camera has a motion trigger at all (one source at most: MQTT topic, Frigate or ONVIF).
+    public var hasMotionTrigger: Bool { motionTopic != nil || frigate != nil || onvif != nil }
+
+    /// The motion source's name for logs: mqtt, frigate or onvif.
+    public var motionSource: String? {
+        motionTopic != nil ? "mqtt" : frigate != nil ? "frigate" : onvif != nil ? "onvif" : nil
+    }
 
     public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "image", "test"]
 
@@ -40,7 +52,8 @@ public struct CameraSettings: Equatable, Sendable {
                 rtspTransport: RTSPTransport = .tcp, rtspLatencyMilliseconds: Int = 200, watchdogSeconds: Double = 10,
                 locks: [String] = [], motionTopic: String? = nil, motionPayloadOn: String = "ON",
                 motionPayloadOff: String = "OFF", motionJSONKey: String? = nil, motionLocks: [String] = [],
-                motionMax: Double = 60, zones: [String: NormalizedRect] = [:]) {
+                motionMax: Double = 60, zones: [String: NormalizedRect] = [:], frigate: FrigateTrigger? = nil,
+                onvif: OnvifTrigger? = nil) {
         self.id = id
         self.source = source
         self.fps = fps
@@ -57,6 +70,8 @@ public struct CameraSettings: Equatable, Sendable {
         self.motionLocks = motionLocks
         self.motionMax = motionMax
         self.zones = zones
+        self.frigate = frigate
+        self.onvif = onvif
     }
 
     /// The motion state a message on `motionTopic` announces: true (on), false (off), or nil
@@ -116,8 +131,20 @@ public struct CameraSettings: Equatable, Sendable {
         motionJSONKey = reader.nonEmptyString("motion_json_key")
         motionLocks = reader.stringArray("motion_locks") ?? []
         motionMax = reader.number("motion_max", default: defaults.motionMax, in: 0...86400, exclusiveLower: true)
+        frigate = reader.subtable("frigate").flatMap(FrigateTrigger.init)
+        onvif = reader.subtable("onvif").flatMap(OnvifTrigger.init)
+        let sources = ["motion_topic", "frigate", "onvif"].filter { reader.has($0) }
+        if sources.count > 1 {
+            // Two sources would fight over one timeline: one's "off" would end the other's motion.
+            reader.problem(sources[1], "a camera takes its motion from one source; \(sources.joined(separator: " and ")) are both set")
+        }
+        if sources.isEmpty {
+            for key in ["motion_locks", "motion_max"] where reader.has(key) {
+                reader.problem(key, "has no effect without motion_topic, frigate or onvif")
+            }
+        }
         if !reader.has("motion_topic") {
-            for key in ["motion_locks", "motion_payload_on", "motion_payload_off", "motion_json_key", "motion_max"] where reader.has(key) {
+            for key in ["motion_payload_on", "motion_payload_off", "motion_json_key"] where reader.has(key) {
                 reader.problem(key, "has no effect without motion_topic")
             }
         }

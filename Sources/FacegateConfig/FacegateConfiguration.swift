@@ -175,6 +175,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         let knownText = known.isEmpty ? "no [[locks]] are configured" : "known locks: \(known.joined(separator: ", "))"
         var cameraIds: Set<String> = []
         var motionTopics: [String: String] = [:]
+        var frigateCameras: [String: String] = [:]
         for (offset, camera) in cameras.enumerated() {
             let path = ["cameras", KeyLineIndex.element(cameraPositions[offset])]
             if !cameraIds.insert(camera.id).inserted {
@@ -215,6 +216,18 @@ public struct FacegateConfiguration: Equatable, Sendable {
                     }
                 }
             }
+            if let frigate = camera.frigate {
+                let key = "\(frigate.topic)\u{1F}\(frigate.camera)"
+                if let other = frigateCameras[key] {
+                    problems.add(path + ["frigate", "camera"], "Frigate camera \"\(frigate.camera)\" on \(frigate.topic) already triggers camera \"\(other)\"")
+                } else {
+                    frigateCameras[key] = camera.id
+                }
+                // zigbee2mqtt's tree is its own (the ACL gives it to zigbee2mqtt alone).
+                if frigate.topic == mqtt.baseTopic || frigate.topic.hasPrefix(mqtt.baseTopic + "/") {
+                    problems.add(path + ["frigate", "topic"], "must not lie under mqtt.base_topic \"\(mqtt.baseTopic)\" (zigbee2mqtt's topics)")
+                }
+            }
         }
     }
 
@@ -229,5 +242,8 @@ public struct FacegateConfiguration: Equatable, Sendable {
         mqtt.tlsCAFile = mqtt.tlsCAFile.map(resolve)
         mqtt.tlsCertFile = mqtt.tlsCertFile.map(resolve)
         mqtt.tlsKeyFile = mqtt.tlsKeyFile.map(resolve)
+        for index in cameras.indices {
+            if let file = cameras[index].onvif?.passwordFile { cameras[index].onvif?.passwordFile = resolve(file) }
+        }
     }
 }

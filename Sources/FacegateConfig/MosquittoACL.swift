@@ -7,6 +7,12 @@ public struct MosquittoACL: Sendable {
     public let zigbee2mqttUser: String
     /// Who publishes the cameras' motion topics; only used when a camera has one.
     public let motionUser: String
+    /// Frigate's login; only used when a camera takes its motion from Frigate.
+    public let frigateUser: String
+    /// The topics Frigate's events arrive on (facegate reads them), and the tops of Frigate's
+    /// trees (Frigate writes everything under them: events, stats, availability, snapshots).
+    public let frigateTopics: [String]
+    public let frigateRoots: [String]
     public let baseTopic: String
     /// Topics facegate reads: every lock's state topic, then every motion topic.
     public let lockStateTopics: [String]
@@ -32,15 +38,30 @@ public struct MosquittoACL: Sendable {
     }
 
     public init(configuration: FacegateConfiguration, zigbee2mqttUser: String = "zigbee2mqtt",
-                motionUser: String = "nvr") throws {
+                motionUser: String = "nvr", frigateUser: String = "frigate") throws {
         guard let facegateUser = configuration.mqtt.username else { throw Problem.noFacegateUser }
-        for (role, name) in [("facegate (mqtt.username)", facegateUser), ("zigbee2mqtt", zigbee2mqttUser), ("motion", motionUser)]
+        for (role, name) in [("facegate (mqtt.username)", facegateUser), ("zigbee2mqtt", zigbee2mqttUser), ("motion", motionUser),
+                             ("frigate", frigateUser)]
         where name.isEmpty || name.contains(where: { $0.isWhitespace }) {
             throw Problem.badUserName(role: role, name: name)
         }
         let motionTopics = configuration.cameras.compactMap(\.motionTopic)
         if facegateUser == zigbee2mqttUser { throw Problem.sharedUser(facegateUser) }
         if !motionTopics.isEmpty, motionUser == facegateUser || motionUser == zigbee2mqttUser { throw Problem.sharedUser(motionUser) }
+        var frigateTopics: [String] = []
+        for topic in configuration.cameras.compactMap(\.frigate?.topic) where !frigateTopics.contains(topic) { frigateTopics.append(topic) }
+        if !frigateTopics.isEmpty, [facegateUser, zigbee2mqttUser].contains(frigateUser)
+            || (!motionTopics.isEmpty && frigateUser == motionUser) {
+            throw Problem.sharedUser(frigateUser)
+        }
+        self.frigateUser = frigateUser
+        self.frigateTopics = frigateTopics
+        var roots: [String] = []
+        for topic in frigateTopics {
+            let root = String(topic.split(separator: "/").first ?? Substring(topic))
+            if !roots.contains(root) { roots.append(root) }
+        }
+        frigateRoots = roots
         self.facegateUser = facegateUser
         self.zigbee2mqttUser = zigbee2mqttUser
         self.motionUser = motionUser
@@ -52,7 +73,7 @@ public struct MosquittoACL: Sendable {
 
     /// The users the password file needs, in the order they appear in the ACL.
     public var users: [String] {
-        [facegateUser, zigbee2mqttUser] + (motionTopics.isEmpty ? [] : [motionUser])
+        [facegateUser, zigbee2mqttUser] + (motionTopics.isEmpty ? [] : [motionUser]) + (frigateTopics.isEmpty ? [] : [frigateUser])
     }
 
     /// The `acl_file` text. Comment lines tell how to wire it in and create the password file
@@ -72,12 +93,13 @@ public struct MosquittoACL: Sendable {
         }
         lines += [
             "# Give facegate its password in [mqtt] password_file, zigbee2mqtt in its configuration.yaml (mqtt.user/password)"
-                + (motionTopics.isEmpty ? "." : ", the NVR in its MQTT settings."),
+                + (motionTopics.isEmpty ? "" : ", the NVR in its MQTT settings")
+                + (frigateTopics.isEmpty ? "." : ", Frigate in its config.yml (mqtt.user/password)."),
             "",
             "# facegate reads the locks' state (occupancy) and the cameras' motion, and commands the locks.",
             "user \(facegateUser)",
         ]
-        lines += (lockStateTopics + motionTopics).map { "topic read \($0)" }
+        lines += (lockStateTopics + motionTopics + frigateTopics).map { "topic read \($0)" }
         lines += lockSetTopics.map { "topic write \($0)" }
         lines += [
             "",
@@ -89,6 +111,11 @@ public struct MosquittoACL: Sendable {
         if !motionTopics.isEmpty {
             lines += ["", "# The NVR raises the cameras' motion triggers.", "user \(motionUser)"]
             lines += motionTopics.map { "topic write \($0)" }
+        }
+        if !frigateTopics.isEmpty {
+            lines += ["", "# Frigate publishes its events (a person seen is one) and everything else under its own tree.",
+                      "user \(frigateUser)"]
+            lines += frigateRoots.map { "topic readwrite \($0)/#" }
         }
         return lines.joined(separator: "\n") + "\n"
     }

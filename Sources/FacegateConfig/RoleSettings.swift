@@ -4,25 +4,30 @@
 /// everything). Bound, a capture running as its own user cannot pose as a recognizer and
 /// return made-up results, nor a recognizer feed frames: the broker checks the claimed role
 /// against the peer's SO_PEERCRED uid/gid. Keys: `capture_user`, `capture_group`,
-/// `recognizer_user`, `recognizer_group`, `admin_user`, `admin_group` (admin covers the tap and
+/// `recognizer_user`, `recognizer_group`, `motion_user`, `motion_group` (facegate-onvif),
+/// `admin_user`, `admin_group` (admin covers the tap and
 /// the admin CLI on the broker's control socket); each a name or a numeric id. A peer is
 /// accepted when its uid is the role's user or its primary gid is the role's group.
 public struct RoleSettings: Equatable, Sendable {
     public var capture: RoleBinding?
     public var recognizer: RoleBinding?
+    /// facegate-onvif, which reports camera motion on the broker's motion socket.
+    public var motion: RoleBinding?
     public var admin: RoleBinding?
 
-    public init(capture: RoleBinding? = nil, recognizer: RoleBinding? = nil, admin: RoleBinding? = nil) {
+    public init(capture: RoleBinding? = nil, recognizer: RoleBinding? = nil, motion: RoleBinding? = nil, admin: RoleBinding? = nil) {
         self.capture = capture
         self.recognizer = recognizer
+        self.motion = motion
         self.admin = admin
     }
 
-    public var isEmpty: Bool { capture == nil && recognizer == nil && admin == nil }
+    public var isEmpty: Bool { capture == nil && recognizer == nil && motion == nil && admin == nil }
 
     init(_ reader: TableReader) {
         capture = RoleSettings.binding(reader, "capture")
         recognizer = RoleSettings.binding(reader, "recognizer")
+        motion = RoleSettings.binding(reader, "motion")
         admin = RoleSettings.binding(reader, "admin")
         reader.finish()
     }

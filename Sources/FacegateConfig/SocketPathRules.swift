@@ -6,7 +6,7 @@ extension FacegateConfiguration {
 
     func socketPathProblems(_ index: KeyLineIndex) -> [ConfigProblem] {
         let dir = runtime.socketsDirectory
-        var named = ["capture.sock", "recognizer.sock", "broker.ctl"].map { ("\(dir)/\($0)", ["runtime", "sockets_dir"]) }
+        var named = ["capture.sock", "recognizer.sock", "motion.sock", "broker.ctl"].map { ("\(dir)/\($0)", ["runtime", "sockets_dir"]) }
         for (offset, camera) in cameras.enumerated() {
             named.append(("\(dir)/capture-\(camera.id).ctl", ["cameras", KeyLineIndex.element(offset), "id"]))
         }

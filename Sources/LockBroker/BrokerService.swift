@@ -32,6 +32,15 @@ final class BrokerService: @unchecked Sendable {
     private let locksByID: [String: LockSettings]
     private let locksByTopic: [String: LockSettings]
     private let camerasByMotionTopic: [String: CameraSettings]
+    /// Frigate's events topic → Frigate camera name → our camera.
+    private let camerasByFrigate: [String: [String: CameraSettings]]
+    /// Open Frigate events per camera (under `engineLock`: each change and the motion it
+    /// causes are one step, or an expiry could close motion a newer event had just opened).
+    private var frigateEvents: [String: ObjectEventSet] = [:]
+    /// Cameras whose facegate-onvif is connected, and whether it last said motion on (under
+    /// `engineLock`, with the timelines those reports feed).
+    private var onvifLinks: [String: Bool] = [:]
+    private var motionServer: MessageServer!
     private var mqtt: MQTTConnection!
     private var captureServer: MessageServer!
     private var recognizerServer: MessageServer!
@@ -71,6 +80,13 @@ final class BrokerService: @unchecked Sendable {
         locksByTopic = Dictionary(config.locks.map { (config.mqtt.stateTopic(for: $0), $0) }, uniquingKeysWith: { a, _ in a })
         camerasByMotionTopic = Dictionary(config.cameras.compactMap { c in c.motionTopic.map { ($0, c) } },
                                           uniquingKeysWith: { a, _ in a })
+        var byFrigate: [String: [String: CameraSettings]] = [:]
+        for camera in config.cameras {
+            guard let frigate = camera.frigate else { continue }
+            byFrigate[frigate.topic, default: [:]][frigate.camera] = camera
+            frigateEvents[camera.id] = ObjectEventSet(staleAfter: .seconds(camera.motionMax))
+        }
+        camerasByFrigate = byFrigate
         log.info("broker starting", ["run": bootPrefix, "locks": config.locks.count, "cameras": config.cameras.count])
     }
 
@@ -100,6 +116,13 @@ final class BrokerService: @unchecked Sendable {
         recognizerOptions.admission = admission
         recognizerServer = MessageServer(options: recognizerOptions, log: log) { [unowned self] in try serveRecognizer($0) }
 
+        // facegate-onvif: one per camera, motion reports only, so small messages.
+        var motionOptions = MessageServer.Options(path: "\(dir)/motion.sock", localHello: hello, acceptedRoles: [.motion])
+        motionOptions.maxBodyLength = 64 << 10
+        motionOptions.applySocketLimits(config.runtime)
+        motionOptions.admission = admission
+        motionServer = MessageServer(options: motionOptions, log: log) { [unowned self] in try serveMotion($0) }
+
         control = ControlServer(path: "\(dir)/broker.ctl", localHello: hello, log: log, hub: tap,
                                 admission: admission) { [unowned self] in statusJSON() }
 
@@ -108,9 +131,11 @@ final class BrokerService: @unchecked Sendable {
         }
         for lock in config.locks { mqtt.subscribe(config.mqtt.stateTopic(for: lock)) }
         for camera in config.cameras { if let topic = camera.motionTopic { mqtt.subscribe(topic) } }
+        for topic in camerasByFrigate.keys.sorted() { mqtt.subscribe(topic) }
 
         try captureServer.start()
         try recognizerServer.start()
+        try motionServer.start()
         try control.start()
         mqtt.start()
 
@@ -122,6 +147,7 @@ final class BrokerService: @unchecked Sendable {
         notifier.stopping()
         captureServer.stop()
         recognizerServer.stop()
+        motionServer.stop()
         control.stop()
         mqtt.stop(timeout: 5)
         // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
@@ -137,7 +163,15 @@ final class BrokerService: @unchecked Sendable {
             engineLock.lock()
             let released = engine.housekeeping(now: now)
             let maxAge = engine.configuration.maxDecisionAge
+            var staleFrigate: [String] = []
+            for camera in frigateEvents.keys.sorted() where frigateEvents[camera]!.expire(now: now) == .deactivate {
+                engine.motion(camera: CameraID(camera), active: false, at: now)
+                staleFrigate.append(camera)
+            }
             engineLock.unlock()
+            for camera in staleFrigate {
+                log.warning("frigate events went stale without an end; motion closed", ["camera": camera, "source": "frigate"])
+            }
             for lock in released { log.warning("trigger flood over: lock sessions may open again", ["lock": lock]) }
             // Frames that waited too long for a recognizer could only be judged stale: drop them.
             let stale = pool.dropWaiting { now.since(MonotonicInstant(nanoseconds: $0.frame.captureMonotonicNs)) > maxAge }
@@ -188,8 +222,14 @@ final class BrokerService: @unchecked Sendable {
             // admitted keep the snapshots they were given.
             engineLock.lock()
             let closed = engine.closeAllTriggers(at: now)
+            for camera in frigateEvents.keys { frigateEvents[camera]!.reset() }
+            // ONVIF motion does not travel over MQTT: what a connected facegate-onvif last
+            // reported still holds, as a fresh session from now.
+            let onvifOn = onvifLinks.filter(\.value).keys.sorted()
+            for camera in onvifOn { engine.motion(camera: CameraID(camera), active: true, at: now) }
             engineLock.unlock()
-            log.warning("mqtt disconnected; trigger state cleared", ["reason": reason, "closed_sessions": closed.count])
+            log.warning("mqtt disconnected; trigger state cleared", ["reason": reason, "closed_sessions": closed.count,
+                                                                     "onvif_motion_kept": onvifOn.joined(separator: ",")])
         case let .message(message):
             handle(message, at: now)
         }
@@ -236,10 +276,102 @@ final class BrokerService: @unchecked Sendable {
             engineLock.lock()
             let change = engine.motion(camera: CameraID(camera.id), active: active, at: now, retained: message.retain)
             engineLock.unlock()
-            log.info("motion \(active)", ["camera": camera.id, "retained": message.retain, "change": "\(change)"])
+            log.info("motion \(active)", ["camera": camera.id, "source": "mqtt", "retained": message.retain, "change": "\(change)"])
+        } else if let cameras = camerasByFrigate[message.topic] {
+            handleFrigate(message, cameras: cameras, at: now)
         } else {
             log.warning("ignoring message on unknown topic", ["topic": message.topic])
         }
+    }
+
+    // MARK: Frigate
+
+    private func handleFrigate(_ message: MQTTMessage, cameras: [String: CameraSettings], at now: MonotonicInstant) {
+        let event: FrigateEvent
+        do {
+            event = try FrigateEvent.parse(message.payload)
+        } catch {
+            log.warning("ignoring frigate message: \(error)", ["topic": message.topic, "bytes": message.payload.count])
+            return
+        }
+        // Other cameras of the same Frigate, and retained leftovers, are not ours to act on.
+        guard let camera = cameras[event.camera], let trigger = camera.frigate, !message.retain else { return }
+        let counts = event.counts(for: trigger)
+        engineLock.lock()
+        let effect = frigateEvents[camera.id]!.update(id: event.id, counts: counts, at: now)
+        let open = frigateEvents[camera.id]!.open.count
+        let change: TriggerChange? = switch effect {
+        case .activate: engine.motion(camera: CameraID(camera.id), active: true, at: now)
+        case .deactivate: engine.motion(camera: CameraID(camera.id), active: false, at: now)
+        case .none: nil
+        }
+        engineLock.unlock()
+        let fields: KeyValuePairs<String, CustomStringConvertible> = [
+            "camera": camera.id, "source": "frigate", "event": event.id, "type": event.kind.rawValue, "label": event.label,
+            "zones": event.currentZones.joined(separator: ","), "counts": counts, "open_events": open,
+            "change": change.map { "\($0)" } ?? "none",
+        ]
+        switch effect {
+        case .activate: log.info("motion true", fields)
+        case .deactivate: log.info("motion false", fields)
+        case .none: log.debug("frigate event changes no motion", fields)
+        }
+    }
+
+    // MARK: ONVIF motion (facegate-onvif)
+
+    private func serveMotion(_ connection: MessageConnection) throws {
+        guard let id = connection.peerHello?.camera, let camera = config.camera(id: id) else {
+            throw WireError.peerRejected(reason: "camera '\(connection.peerHello?.camera ?? "")' is not configured")
+        }
+        guard camera.onvif != nil else {
+            throw WireError.peerRejected(reason: "camera '\(id)' has no onvif trigger (its motion source: \(camera.motionSource ?? "none"))")
+        }
+        engineLock.lock()
+        let taken = onvifLinks[id] != nil
+        if !taken { onvifLinks[id] = false }
+        engineLock.unlock()
+        guard !taken else { throw WireError.peerRejected(reason: "camera '\(id)' already has a facegate-onvif connected") }
+        defer {
+            // Offs may be missed while the link is away: fail-secure.
+            let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+            engineLock.lock()
+            onvifLinks[id] = nil
+            let change = engine.motion(camera: CameraID(id), active: false, at: now)
+            engineLock.unlock()
+            if case .closed = change {
+                log.warning("onvif link lost; motion session closed", ["camera": id, "source": "onvif", "change": "\(change)"])
+            }
+        }
+        while true {
+            let message = try connection.receive()
+            tap.publish(.received, peer: connection.peerLabel, message)
+            switch message {
+            case let .motion(report):
+                guard report.camera == id else {
+                    throw WireError.invalidField(field: "motion.camera", reason: "'\(report.camera)' on the connection of '\(id)'")
+                }
+                let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+                engineLock.lock()
+                onvifLinks[id] = report.active
+                let change = engine.motion(camera: CameraID(id), active: report.active, at: now)
+                engineLock.unlock()
+                log.info("motion \(report.active)", ["camera": id, "source": "onvif", "detail": report.detail,
+                                                     "camera_time": report.cameraWallNs == 0 ? "-" : wallText(report.cameraWallNs),
+                                                     "change": "\(change)"])
+            case .heartbeat:
+                break
+            default:
+                throw WireError.invalidField(field: "kind", reason: "a motion peer may send motion or heartbeat, not \(message.kind)")
+            }
+        }
+    }
+
+    /// A camera's own clock reading as UTC text, for the log only.
+    private func wallText(_ ns: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(ns) / 1e9)
+        return ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!,
+                                           formatOptions: [.withInternetDateTime, .withFractionalSeconds])
     }
 
     // MARK: Captures
@@ -517,11 +649,13 @@ final class BrokerService: @unchecked Sendable {
         let run = engine.bootPrefix
         let members = gallery.members.count
         let awaiting = confirmations.count
+        let links = onvifLinks
         engineLock.unlock()
         statsLock.lock(); let stats = cameraStats; let auditFailures = self.auditFailures; statsLock.unlock()
         let cameras: [[String: Any]] = config.cameras.map { c in
             let s = stats[c.id] ?? CameraStats()
             return ["id": c.id, "connected": s.connected > 0, "frames_received": s.framesReceived,
+                    "motion_source": c.motionSource ?? "", "onvif_connected": links[c.id] != nil,
                     "frames_admitted": s.framesAdmitted, "frames_skipped": s.framesSkipped, "capture": s.lastHeartbeat]
         }
         let sessions: [[String: Any]] = open.map { t in

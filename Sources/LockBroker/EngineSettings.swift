@@ -16,9 +16,9 @@ extension EngineConfiguration {
             for (lock, rect) in camera.zones {
                 zones[LockID(lock)] = try BrokerCore.NormalizedRect(minX: rect.x0, minY: rect.y0, maxX: rect.x1, maxY: rect.y1)
             }
-            let motion = camera.motionTopic.map { _ in
-                Motion(locks: camera.motionLocks.map { LockID($0) }, motionMax: .seconds(camera.motionMax))
-            }
+            let motion = camera.hasMotionTrigger
+                ? Motion(locks: camera.motionLocks.map { LockID($0) }, motionMax: .seconds(camera.motionMax))
+                : nil
             cameras.append(Camera(id: CameraID(camera.id), locks: camera.locks.map { LockID($0) }, motion: motion, zones: zones))
         }
         let d = config.decision

@@ -12,6 +12,7 @@ extension PeerAdmission {
         var bindings: [PeerRole: Binding] = [:]
         bindings[.capture] = binding(roles.capture, "capture")
         bindings[.recognizer] = binding(roles.recognizer, "recognizer")
+        bindings[.motion] = binding(roles.motion, "motion")
         // The tap and the admin CLI share the control socket and the one operator binding.
         bindings[.tap] = binding(roles.admin, "admin")
         bindings[.admin] = binding(roles.admin, "admin")

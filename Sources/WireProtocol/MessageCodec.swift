@@ -28,6 +28,7 @@
 /// | 0x09 | tap-event      | mono_ns u64, direction u8 (1 in, 2 out), peer str(≤255), flags u8 (bit0 = pixels stripped; frame and detect only), inner_len u32 (= bytes left), inner body (any kind but tap-event) |
 /// | 0x0A | status-request | (no fields)                                                           |
 /// | 0x0B | status-reply   | json text(≤1 MiB)                                                      |
+/// | 0x0C | motion         | camera id, flags u8 (bit0 = motion on), camera_wall_ns i64 (0 = unknown), detail str(≤255) |
 ///
 /// ```
 /// FRAME    = camera id, seq u64, capture_mono_ns u64, capture_wall_ns i64,
@@ -39,13 +40,17 @@
 ///            sessions u16 (≤256), (session_id u64, lock id) × sessions
 /// FACE     = left i32, top i32, right i32, bottom i32 (left ≤ right, top ≤ bottom),
 ///            quality f32 (finite), dims u16 (= 128), descriptor f32 × 128 (finite)
-/// roles    = 1 capture, 2 broker, 3 recognizer, 4 tap, 5 admin
+/// roles    = 1 capture, 2 broker, 3 recognizer, 4 tap, 5 admin, 6 motion (hello.camera set, as for capture)
 /// ```
 ///
 /// Unknown kinds, enum values or flag bits, over-long strings, invalid UTF-8, dimensions that
 /// disagree with the pixel count, non-finite floats and trailing bytes are all errors
 /// (`WireError`, naming the field). Golden byte vectors for each kind are in
 /// `Tests/WireProtocolTests/GoldenVectorTests.swift`.
+///
+/// Version 1 grew by addition only: kind 0x0C and role 6 came later. An older peer refuses
+/// them as an unknown kind or role (naming it), and every message it knows keeps its layout,
+/// so the version did not change.
 public enum MessageCodec {
     /// The body of `message` (no length prefix), pixels included.
     public static func encodeBody(_ message: Message) -> [UInt8] {
@@ -146,6 +151,9 @@ public enum MessageCodec {
             return nil
         case let .statusReply(s):
             w.longString(s.json)
+            return nil
+        case let .motion(m):
+            w.string(m.camera); w.u8(m.active ? 1 : 0); w.i64(m.cameraWallNs); w.string(m.detail)
             return nil
         }
     }
@@ -267,6 +275,16 @@ public enum MessageCodec {
             return .statusRequest
         case .statusReply:
             return .statusReply(StatusReply(json: try r.longString("status-reply.json", maxBytes: WireLimits.maxStatusBytes)))
+        case .motion:
+            let camera = try r.string("motion.camera", maxBytes: WireLimits.maxIdentifierBytes)
+            try validateIdentifier(camera, "motion.camera")
+            let flags = try r.u8("motion.flags")
+            guard flags & ~1 == 0 else {
+                throw WireError.invalidField(field: "motion.flags", reason: "unknown bits 0x\(String(flags, radix: 16))")
+            }
+            let wall = try r.i64("motion.camera_wall_ns")
+            let detail = try r.string("motion.detail", maxBytes: WireLimits.maxNameBytes)
+            return .motion(MotionReport(camera: camera, active: flags & 1 != 0, cameraWallNs: wall, detail: detail))
         }
     }
 
@@ -393,6 +411,7 @@ extension Message {
         case let .frame(f): f.camera
         case let .detect(d): d.frame.camera
         case let .result(r): r.camera
+        case let .motion(m): m.camera
         case let .tapEvent(e): e.message.camera
         default: nil
         }

@@ -49,6 +49,9 @@ public enum MessageSummary {
             break
         case let .statusReply(s):
             parts.append("bytes=\(s.json.utf8.count)")
+        case let .motion(m):
+            parts += ["camera=\(m.camera)", "on=\(m.active)", "camera_time=\(m.cameraWallNs)"]
+            if !m.detail.isEmpty { parts.append("detail=\(quoted(m.detail))") }
         }
         return parts.joined(separator: " ")
     }
@@ -109,6 +112,8 @@ public enum MessageSummary {
             break
         case let .statusReply(s):
             object["json"] = s.json
+        case let .motion(m):
+            object.merge(["camera": m.camera, "on": m.active, "camera_wall_ns": m.cameraWallNs, "detail": m.detail]) { $1 }
         }
         return object
     }

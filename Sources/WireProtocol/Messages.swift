@@ -18,9 +18,12 @@ public enum WireLimits {
 /// Which executable is at the other end. A server states which roles it accepts.
 public enum PeerRole: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case capture = 1, broker = 2, recognizer = 3, tap = 4, admin = 5
+    /// A camera's own motion events (facegate-onvif), for one camera like a capture.
+    case motion = 6
     public var description: String {
         switch self {
         case .capture: "capture"
+        case .motion: "motion"
         case .broker: "broker"
         case .recognizer: "recognizer"
         case .tap: "tap"
@@ -34,7 +37,7 @@ public struct Hello: Sendable, Equatable {
     public var role: PeerRole
     public var name: String
     public var pid: UInt32
-    /// The capture process's camera; empty for every other role.
+    /// The camera of a capture or motion process; empty for every other role.
     public var camera: String
 
     public init(version: UInt16 = wireProtocolVersion, role: PeerRole, name: String, pid: UInt32, camera: String = "") {
@@ -210,6 +213,20 @@ public struct TapEvent: Sendable, Equatable {
     }
 }
 
+/// Motion process → broker: the camera's motion went on or off. The broker stamps its own
+/// arrival on CLOCK_MONOTONIC and uses that; the camera's clock is only logged.
+public struct MotionReport: Sendable, Equatable {
+    public var camera: String
+    public var active: Bool
+    /// The camera's own time of the event, ns since 1970 UTC; 0 when it gave none. For logs.
+    public var cameraWallNs: Int64
+    /// What the camera said, for logs (`tns1:RuleEngine/CellMotionDetector/Motion IsMotion`).
+    public var detail: String
+    public init(camera: String, active: Bool, cameraWallNs: Int64 = 0, detail: String = "") {
+        self.camera = camera; self.active = active; self.cameraWallNs = cameraWallNs; self.detail = detail
+    }
+}
+
 /// Admin → process: "what is your state?"; the reply is JSON so it can grow without a version bump.
 public struct StatusReply: Sendable, Equatable {
     public var json: String
@@ -219,7 +236,7 @@ public struct StatusReply: Sendable, Equatable {
 public enum MessageKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case hello = 0x01, frame = 0x02, detect = 0x03, result = 0x04, credit = 0x05
     case heartbeat = 0x06, error = 0x07, tapSubscribe = 0x08, tapEvent = 0x09
-    case statusRequest = 0x0A, statusReply = 0x0B
+    case statusRequest = 0x0A, statusReply = 0x0B, motion = 0x0C
 
     public var description: String {
         switch self {
@@ -234,6 +251,7 @@ public enum MessageKind: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .tapEvent: "tap-event"
         case .statusRequest: "status-request"
         case .statusReply: "status-reply"
+        case .motion: "motion"
         }
     }
 
@@ -255,6 +273,7 @@ public indirect enum Message: Sendable, Equatable {
     case tapEvent(TapEvent)
     case statusRequest
     case statusReply(StatusReply)
+    case motion(MotionReport)
 
     public var kind: MessageKind {
         switch self {
@@ -269,6 +288,7 @@ public indirect enum Message: Sendable, Equatable {
         case .tapEvent: .tapEvent
         case .statusRequest: .statusRequest
         case .statusReply: .statusReply
+        case .motion: .motion
         }
     }
 }

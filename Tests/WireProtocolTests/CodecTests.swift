@@ -131,6 +131,12 @@ final class CodecTests: XCTestCase {
         var utf8 = body("error")
         utf8[utf8.count - 1] = 0xff
         expect(utf8, field: "error.text")
+        var motion = body("motion")
+        motion[5] = 3 // flags: bit 1 unknown
+        expect(motion, field: "motion.flags")
+        motion = body("motion")
+        motion[1] = 0; motion[2] = 0 // camera "" → and the rest shifts: the empty id is named first
+        expect(Array(motion.prefix(3)) + Array(motion.dropFirst(5)), field: "motion.camera")
     }
 
     func testUnknownKindAndTrailingBytes() {

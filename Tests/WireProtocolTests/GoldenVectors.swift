@@ -58,6 +58,12 @@ enum Golden {
             + "02" + "00000002" + "00000002" + "00000002" + "00000000"),
         ("status-request", .statusRequest, "00000001" + "0a"),
         ("status-reply", .statusReply(StatusReply(json: "{}")), "00000007" + "0b" + "00000002" + "7b7d"),
+        ("motion",
+         .motion(MotionReport(camera: "c1", active: true, cameraWallNs: -2, detail: "x")),
+         "00000011" + "0c" + "0002" + "6331" + "01" + "fffffffffffffffe" + "0001" + "78"),
+        ("hello-motion",
+         .hello(Hello(version: 1, role: .motion, name: "o", pid: 1, camera: "c1")),
+         "0000000f" + "01" + "0001" + "06" + "0001" + "6f" + "00000001" + "0002" + "6331"),
     ]
 
     static func bytes(_ hex: String) -> [UInt8] {
