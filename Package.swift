@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "facegate-locksim", targets: ["LockSimulator"]),
         .executable(name: "facegate-bench", targets: ["Bench"]),
         .executable(name: "facegate-demo", targets: ["DemoRunner"]),
+        .executable(name: "facegate-onvif", targets: ["OnvifProc"]),
         .library(name: "WireProtocol", targets: ["WireProtocol"]),
     ],
     dependencies: [
@@ -62,6 +63,11 @@ let package = Package(
         .executableTarget(name: "CaptureProc", dependencies: [
             "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig",
         ]),
+
+        // MARK: Camera motion
+        // facegate-onvif: one camera's ONVIF PullPoint events → the broker's motion socket.
+        .executableTarget(name: "OnvifProc", dependencies: ["OnvifEvents", "WireProtocol", "ProcessSupport", "FacegateConfig"],
+                          swiftSettings: [.swiftLanguageMode(.v6)]),
 
         // MARK: Recognition
         // Plain-C API over Debian's libdlib (C++ inside, nothing thrown across the boundary).
