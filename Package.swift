@@ -106,9 +106,13 @@ let package = Package(
         // MARK: Tests
         // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
         .target(name: "TestSupport", dependencies: ["WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
+        // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
+        .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents"], path: "Tests/OnvifTestCamera",
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
-        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  pkg-config make git python3 python3-pip
+  pkg-config make git python3 python3-pip python3-venv
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
@@ -32,3 +32,12 @@ fi
 # A test starts its own mosquitto; the packaged one must not hold port 1883 meanwhile is fine,
 # but it must not be required: nothing here depends on the system service.
 scripts/fetch-models.sh
+# An ONVIF client that is not ours (onvif-zeep-async, Home Assistant's; zeep reads the camera's
+# answers through the ONVIF WSDLs) for the test camera to be checked against.
+venv=.cache/onvif-client
+if ! "$venv/bin/python" -c "import onvif" 2>/dev/null; then
+  echo "setup: installing onvif-zeep-async into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q "onvif-zeep-async==4.3.0" \
+    || echo "setup: could not install onvif-zeep-async; OnvifEventsTests.IndependentClientTests will fail"
+fi
