@@ -122,7 +122,8 @@ let package = Package(
         .testTarget(name: "LockBrokerTests", dependencies: ["LockBroker", "BrokerCore", "FacegateConfig"]),
         .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
-        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",
+                                                     "OnvifTestCamera"]),
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
         // The demo's narration: logfmt lines and lock records told as a story.

@@ -137,13 +137,32 @@ public enum SOAPDocument {
         if let error = builder.failure { throw error }
         // corelibs' XMLParser can return true and still set parserError (an unclosed element).
         if !ok || parser.parserError != nil {
-            let reason = parser.parserError.map { "\(($0 as NSError).localizedDescription) (code \(($0 as NSError).code))" } ?? "parser stopped"
+            let reason = parser.parserError.map { SOAPDocument.explain(($0 as NSError).code) } ?? "parser stopped"
             throw SOAPParseError.malformed(line: parser.lineNumber, column: parser.columnNumber, reason: reason)
         }
         guard let root = builder.root else {
             throw SOAPParseError.malformed(line: parser.lineNumber, column: parser.columnNumber, reason: "no root element")
         }
         return root
+    }
+
+    /// XMLParser's error codes (NSXMLParserError) that a broken response produces, in words:
+    /// corelibs' own descriptions are a generic "could not be completed".
+    static func explain(_ code: Int) -> String {
+        let text: String? = switch code {
+        case 4: "the document is empty"
+        case 5: "the document ended before its elements were closed"
+        case 9: "invalid character"
+        case 26: "undeclared entity"
+        case 38, 39, 40, 41: "malformed attribute"
+        case 64, 65, 68: "malformed name or declaration"
+        case 73: "a tag is not closed with >"
+        case 76: "an end tag does not match its start tag"
+        case 85: "elements are not balanced"
+        case 111: "content after the root element"
+        default: nil
+        }
+        return (text.map { "\($0); " } ?? "") + "XMLParser error \(code)"
     }
 
     /// The SOAP 1.2 (or 1.1) envelope's Body and Header.

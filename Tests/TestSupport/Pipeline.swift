@@ -14,7 +14,7 @@ import WireProtocol
 /// `t` (a step that had to wait for something may make later steps late, never early).
 public final class Pipeline: @unchecked Sendable {
     public enum Part: Hashable, Sendable, CustomStringConvertible {
-        case broker, capture, recognizer(String), mosquitto
+        case broker, capture, recognizer(String), mosquitto, onvif
 
         public var description: String {
             switch self {
@@ -22,6 +22,7 @@ public final class Pipeline: @unchecked Sendable {
             case .capture: "capture"
             case let .recognizer(name): "recognizer \(name)"
             case .mosquitto: "mosquitto"
+            case .onvif: "onvif"
             }
         }
     }
@@ -44,6 +45,8 @@ public final class Pipeline: @unchecked Sendable {
     public private(set) var broker: ChildProcess?
     public private(set) var recognizers: [String: ChildProcess] = [:]
     public private(set) var capture: ChildProcess?
+    /// facegate-onvif for cam-a, when its motion comes from ONVIF.
+    public private(set) var onvif: ChildProcess?
     public private(set) var showings: [Showing] = []
     /// Every process started, in order, for `dump()`.
     public private(set) var started: [ChildProcess] = []
@@ -79,6 +82,9 @@ public final class Pipeline: @unchecked Sendable {
             // Tests publish what a lock (or the NVR) would: as zigbee2mqtt unless they say otherwise.
             mosquitto.defaultUser = "zigbee2mqtt"
         }
+        if case let .onvif(o) = options.motionSource {
+            try (o.password + "\n").write(to: dir.file(PipelineOptions.onvifPasswordFile), atomically: true, encoding: .utf8)
+        }
         for member in options.members { try enroll(member) }
         locks = try LockSimProcess(server: mosquitto, locks: PipelineOptions.locks, occupancySeconds: options.holdSeconds,
                                    timeScale: options.scale, directory: dir.url,
@@ -95,6 +101,7 @@ public final class Pipeline: @unchecked Sendable {
     /// Stops every process (SIGCONT first, in case one is stopped).
     public func shutdown() {
         capture?.signal(SIGCONT); capture?.terminate(grace: 5); capture = nil
+        onvif?.signal(SIGCONT); onvif?.terminate(grace: 10); onvif = nil
         for (_, r) in recognizers { r.signal(SIGCONT); r.terminate(grace: 5) }
         recognizers = [:]
         broker?.signal(SIGCONT); broker?.terminate(grace: 5); broker = nil
@@ -165,6 +172,16 @@ public final class Pipeline: @unchecked Sendable {
         }
     }
 
+    /// Starts facegate-onvif for cam-a; with `waitForBroker`, returns once it reached the broker.
+    public func startOnvif(waitForBroker: Bool = true, timeout: Double = 30) throws {
+        precondition(onvif?.isRunning != true, "facegate-onvif already running")
+        let child = try launch("facegate-onvif", ["--config", configURL.path, "--camera", PipelineOptions.camera], name: "onvif", debug: true)
+        onvif = child
+        if waitForBroker, broker?.isRunning == true, !child.waitForLog("msg=\"connected to broker\"", timeout: timeout) {
+            throw PipelineError.notReady("facegate-onvif", child.log)
+        }
+    }
+
     /// The camera shows `photo` (a file in ../shared/faces) from now on, until `hide()` or the
     /// next `show`. With `waitForFrame`, returns once the capture process produced its first frame.
     public func show(_ photo: String, waitForFrame: Bool = false) throws {
@@ -212,6 +229,7 @@ public final class Pipeline: @unchecked Sendable {
         case .capture: capture
         case let .recognizer(name): recognizers[name]
         case .mosquitto: mosquitto.process
+        case .onvif: onvif
         }
     }
 
@@ -251,6 +269,9 @@ public final class Pipeline: @unchecked Sendable {
         case .mosquitto:
             if mosquitto.isRunning { mosquitto.stop() }
             try mosquitto.start()
+        case .onvif:
+            if onvif?.isRunning == true { onvif?.terminate(grace: 10) }
+            try startOnvif(waitForBroker: waitUntilReady)
         }
     }
 
@@ -303,6 +324,14 @@ public final class Pipeline: @unchecked Sendable {
     public func motion(_ on: Bool) throws {
         try mosquitto.publish(topic: PipelineOptions.motionTopic, text: on ? "ON" : "OFF",
                               username: options.anonymousMQTT ? nil : "nvr")
+    }
+
+    /// A Frigate event on frigate/events for cam-a's Frigate camera, published as Frigate.
+    public func frigate(_ type: String, id: String, label: String = "person", zones: [String] = [], camera: String = PipelineOptions.frigateCamera) throws {
+        let after: [String: Any] = ["id": id, "camera": camera, "label": label, "current_zones": zones, "entered_zones": zones,
+                                    "false_positive": false, "top_score": 0.8, "stationary": false]
+        let payload = try JSONSerialization.data(withJSONObject: ["type": type, "before": after, "after": after], options: [.sortedKeys])
+        try mosquitto.publish(topic: "frigate/events", payload: Array(payload), username: "frigate")
     }
 
     // MARK: Observations

@@ -45,9 +45,11 @@ public struct PipelineOptions: Sendable {
     public var unlockPayloads: [String: String] = [:]
     /// lock id → [x0, y0, x1, y1] zone of cam-a.
     public var zones: [String: [Double]] = [:]
-    /// nil: cam-a has no motion topic; otherwise its motion_locks.
+    /// nil: cam-a has no motion trigger; otherwise its motion_locks.
     public var motionLocks: [String]?
     public var motionMax = 60.0
+    /// Where cam-a's motion comes from (with `motionLocks` set).
+    public var motionSource = MotionSource.mqtt
     public var members = PipelineMember.cast
     public var matchThreshold = 0.5
     public var matchMargin = 0.05
@@ -72,8 +74,33 @@ public struct PipelineOptions: Sendable {
 
     public init() {}
 
-    /// facegate, zigbee2mqtt (the lock simulator) and the NVR (motion), each with its password.
-    public static let mqttUsers = ["facegate": "facegate-secret", "zigbee2mqtt": "zigbee2mqtt-secret", "nvr": "nvr-secret"]
+    public enum MotionSource: Sendable, Equatable {
+        /// `motion_topic`, published as the NVR.
+        case mqtt
+        /// `frigate = { camera = "front_door", labels, zones }` on frigate/events, published as Frigate.
+        case frigate(labels: [String] = ["person"], zones: [String] = [])
+        /// `onvif = { url, ... }`: facegate-onvif follows the camera at `url` (an OnvifTestCamera).
+        case onvif(OnvifSettings)
+    }
+
+    public struct OnvifSettings: Sendable, Equatable {
+        public var url: String
+        public var username = "admin"
+        public var password = "camera-secret"
+        public var pullTimeout = 1
+        public var subscriptionSeconds = 30
+        public var requestTimeout = 2.0
+        public var maxResponseBytes = 1 << 20
+        public init(url: String) { self.url = url }
+    }
+
+    /// facegate, zigbee2mqtt (the lock simulator), the NVR (motion) and Frigate, each with its password.
+    public static let mqttUsers = ["facegate": "facegate-secret", "zigbee2mqtt": "zigbee2mqtt-secret", "nvr": "nvr-secret",
+                                   "frigate": "frigate-secret"]
+    /// cam-a's name in Frigate.
+    public static let frigateCamera = "front_door"
+    /// facegate-onvif's camera password file, next to the configuration.
+    public static let onvifPasswordFile = "onvif-cam-a.secret"
     /// The broker's password file, next to the configuration.
     public static let mqttPasswordFile = "mqtt-password"
 
@@ -119,7 +146,17 @@ public struct PipelineOptions: Sendable {
 
         """
         if let motionLocks {
-            text += "motion_topic = \"\(Self.motionTopic)\"\nmotion_locks = \(list(motionLocks))\nmotion_max = \(seconds(motionMax))\n"
+            switch motionSource {
+            case .mqtt:
+                text += "motion_topic = \"\(Self.motionTopic)\"\n"
+            case let .frigate(labels, zones):
+                text += "frigate = { camera = \"\(Self.frigateCamera)\", labels = \(list(labels)), zones = \(list(zones)) }\n"
+            case let .onvif(o):
+                text += "onvif = { url = \"\(o.url)\", username = \"\(o.username)\", password_file = \"\(Self.onvifPasswordFile)\", "
+                    + "pull_timeout = \(o.pullTimeout), subscription_seconds = \(o.subscriptionSeconds), request_timeout = \(o.requestTimeout), "
+                    + "max_response_bytes = \(o.maxResponseBytes) }\n"
+            }
+            text += "motion_locks = \(list(motionLocks))\nmotion_max = \(seconds(motionMax))\n"
         }
         if !zones.isEmpty {
             let entries = zones.keys.sorted().map { lock in
