@@ -44,6 +44,14 @@ struct CameraSession {
         client = SOAPClient(maxBytes: settings.maxResponseBytes)
     }
 
+    /// Whether `error` means the subscription no longer exists or the camera cannot be
+    /// reached (an Unsubscribe would be pointless).
+    static func subscriptionIsGone(after error: any Error) -> Bool {
+        guard let failure = error as? CallFailure else { return false }
+        if case .transport? = failure.underlying as? HTTPFailure { return true }
+        return (failure.underlying as? SOAPFault)?.subcodes.contains { $0.hasSuffix("ResourceUnknownFault") } == true
+    }
+
     // MARK: Calls
 
     private func call(_ c: OnvifCall, at url: URL, authenticated: Bool = true, subscription: PullPointSubscription? = nil,

@@ -79,6 +79,7 @@ final class OnvifProcess: Sendable {
         var aggregator = MotionAggregator(rules: options.rules)
         while !stopFlag.isStopped {
             var session = CameraSession(settings: options.settings)
+            var subscriptionGone = false
             do {
                 try follow(&session, &aggregator) {
                     if failures > 0 {
@@ -103,8 +104,12 @@ final class OnvifProcess: Sendable {
                     log.debug("camera still failing: \(reason)", ["failures": failures])
                 }
                 lastReason = reason
+                subscriptionGone = CameraSession.subscriptionIsGone(after: error)
             }
-            if session.subscription != nil {
+            // Cameras hold a handful of subscriptions at most: free one that may still be
+            // alive (garbage or a refused Renew), not one the camera said is gone or a camera
+            // that is not answering at all.
+            if session.subscription != nil && !subscriptionGone {
                 do {
                     try session.unsubscribe()
                     log.info("unsubscribed")

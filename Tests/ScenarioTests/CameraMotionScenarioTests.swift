@@ -115,6 +115,7 @@ final class CameraMotionScenarioTests: ScenarioCase {
         try camera.start()
         XCTAssertTrue(p.onvif!.waitForLine("msg=\"camera answering again; subscribed\"", timeout: 60), p.dump())
         waitSubscribed(p, count: 2)
+        XCTAssertEqual(p.onvif!.lines(containing: "Unsubscribe failed").count, 0, "no Unsubscribe to a camera that is gone")
         XCTAssertTrue(p.broker!.waitForLine("msg=\"motion true\"", "source=onvif", count: 2), p.dump())
         let sessions = p.brokerLines("msg=\"motion true\"", "source=onvif").map { $0.contains("change=\"opened(") }
         XCTAssertEqual(sessions, [true, true], "the second motion is a new session")
@@ -163,6 +164,9 @@ final class CameraMotionScenarioTests: ScenarioCase {
         }
         // Each refusal is its own first line (a different reason each time).
         XCTAssertEqual(p.onvif!.lines(containing: "level=error", "camera refused or unreachable").count, 4, p.onvif!.log)
+        // The subscriptions behind the garbage were freed: cameras hold only a few.
+        XCTAssertEqual(camera.operations("Unsubscribe").count, 4)
+        XCTAssertEqual(camera.activeSubscriptions, 1)
         camera.setMotion(true)
         XCTAssertTrue(p.broker!.waitForLine("msg=\"motion true\"", "source=onvif"), p.dump())
     }
