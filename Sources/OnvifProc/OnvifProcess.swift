@@ -63,8 +63,10 @@ final class OnvifProcess: Sendable {
     }
 
     private func watchdogLoop(interval: Double) {
-        // A long poll is at most pull_timeout + request_timeout; twice that without a turn is stuck.
-        let staleAfter = UInt64((Double(options.settings.pullTimeout) + options.settings.requestTimeout) * 2e9)
+        // A turn is a long poll (pull_timeout + request_timeout) or, while the camera is away,
+        // a backoff wait (30 s at most) and a reconnect of four calls: well past both is stuck.
+        let s = options.settings
+        let staleAfter = UInt64((2 * (Double(s.pullTimeout) + s.requestTimeout) + 30 + 4 * s.requestTimeout) * 1e9)
         while !stopFlag.wait(seconds: interval) {
             if MonotonicClock.nowNanoseconds() &- lastActivity.load(ordering: .relaxed) < staleAfter { notifier.watchdog() }
         }
@@ -78,6 +80,7 @@ final class OnvifProcess: Sendable {
         var lastReason = ""
         var aggregator = MotionAggregator(rules: options.rules)
         while !stopFlag.isStopped {
+            lastActivity.store(MonotonicClock.nowNanoseconds(), ordering: .relaxed)
             var session = CameraSession(settings: options.settings)
             var subscriptionGone = false
             do {

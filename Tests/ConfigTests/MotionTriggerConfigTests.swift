@@ -91,3 +91,13 @@ final class MotionTriggerConfigTests: XCTestCase {
         }
     }
 }
+
+extension MotionTriggerConfigTests {
+    /// facegate-onvif's role is bound like the others: [roles] motion_user / motion_group.
+    func testMotionRoleBinding() throws {
+        let config = try FacegateConfiguration.parse(text: "[roles]\nmotion_user = 4242\nmotion_group = 4343\n")
+        XCTAssertEqual(config.roles.motion?.uid, 4242)
+        XCTAssertEqual(config.roles.motion?.gid, 4343)
+        XCTAssertFalse(config.roles.isEmpty)
+    }
+}

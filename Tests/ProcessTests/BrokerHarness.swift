@@ -34,6 +34,8 @@ final class BrokerHarness: @unchecked Sendable {
         var maxDecisionAge = 10.0
         var zones = ""
         var motion = false
+        /// cam-a's motion from ONVIF (facegate-onvif on motion.sock) instead of `motion`'s topic.
+        var onvif = false
         /// More `[runtime]` lines (socket limits).
         var runtime = ""
     }
@@ -48,7 +50,10 @@ final class BrokerHarness: @unchecked Sendable {
             return "[[locks]]\nid = \"\(id)\"\n\(payload)occupancy_max = \(options.occupancyMax * options.scale)\n"
         }
         let motion = options.motion
-            ? "motion_topic = \"cameras/cam-a/motion\"\nmotion_locks = [\"DC001\"]\nmotion_max = \(30 * options.scale)\n" : ""
+            ? "motion_topic = \"cameras/cam-a/motion\"\nmotion_locks = [\"DC001\"]\nmotion_max = \(30 * options.scale)\n"
+            : options.onvif
+            ? "onvif = { url = \"http://127.0.0.1:9/onvif/device_service\", username = \"u\", password_file = \"none\" }\nmotion_locks = [\"DC001\"]\n"
+            : ""
         let config = """
         [runtime]
         sockets_dir = "\(dir.file("run").path)"
