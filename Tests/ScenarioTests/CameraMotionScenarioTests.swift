@@ -94,6 +94,11 @@ final class CameraMotionScenarioTests: ScenarioCase {
         try p.restart(.onvif)
         XCTAssertTrue(p.onvif!.waitForLine("msg=\"subscribed to camera events\""), p.dump())
         XCTAssertTrue(p.broker!.waitForLine("msg=\"motion true\"", "source=onvif", count: 2), p.dump())
+        // A new broker starts with motion off; facegate-onvif tells it, on reconnecting, that
+        // the live subscription still says motion.
+        try p.restart(.broker)
+        XCTAssertTrue(p.broker!.waitForLine("msg=\"motion true\"", "source=onvif"), p.dump())
+        XCTAssertTrue(p.onvif!.waitForLine("msg=\"broker connection lost; reconnecting (the broker closed this camera's motion)\""), p.dump())
     }
 
     /// The camera restarts mid-session: motion closed at once (fail-secure), subscribed again
