@@ -3,6 +3,7 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import Vocabulary
 
 struct FacesEnroll: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -145,7 +146,7 @@ struct FacesEnroll: ParsableCommand {
             memberName = try store.addMember(name: member).name
             print("added member \(memberName!)")
         }
-        let descriptor = try BrokerCore.FaceDescriptor(chosen.descriptor)
+        let descriptor = chosen.descriptor
         do {
             let record = try store.addFace(member: memberName!, descriptor: descriptor, sourceSHA256: hash,
                                            model: PhotoAnalyzer.modelName, detector: engine.detectorSettings)

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacegateConfig
 import Foundation
 import WireProtocol
+import WireTransport
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

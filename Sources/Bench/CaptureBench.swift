@@ -2,6 +2,7 @@ import CameraCapture
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// Frames/s the capture path decodes, converts and delivers for the clip, next to
 /// `gst-launch-1.0 <the same pipeline> ! fakesink sync=false` in the same run.

@@ -1,7 +1,9 @@
 import FaceEngine
 import Foundation
 import ProcessSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// Face engine figures: per-frame milliseconds for detection, descriptors and both on the
 /// 240p...1080p photos, for the reference settings and for the speed options, side by side
@@ -192,7 +194,7 @@ enum EngineBench {
         return (box, distance)
     }
 
-    static func centreDistance(_ a: FaceDetection.Box, _ b: FaceDetection.Box) -> Int {
+    static func centreDistance(_ a: FaceBox, _ b: FaceBox) -> Int {
         abs(a.left + a.right - b.left - b.right) + abs(a.top + a.bottom - b.top - b.bottom)
     }
 
@@ -428,6 +430,7 @@ enum PythonComparison {
     }
 
     static let pythonScript = #"""
+import WireTransport
 import json, os, statistics, sys, time, types
 
 faces_dir, models_dir, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])

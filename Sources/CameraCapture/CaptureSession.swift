@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import Synchronization
+import Vocabulary
 
 /// Keeps one camera's frames coming: builds the pipeline, hands every frame to `onFrame` on
 /// the session's own thread, and when the camera fails (bus error, end of a live stream, no
@@ -100,7 +101,7 @@ public final class CaptureSession: @unchecked Sendable {
     }
 
     private func run() {
-        log.info("capture starting", ["source": source.logDescription, "format": settings.pixelFormat.rawValue,
+        log.info("capture starting", ["source": source.logDescription, "format": settings.pixelFormat.description,
                                       "max_width": settings.maxWidth.map(String.init) ?? "none",
                                       "max_fps": settings.maxFps.map { String(describing: $0) } ?? "none"])
         var backoff = Backoff(initial: settings.restartBackoffInitial, maximum: settings.restartBackoffMaximum)
@@ -186,7 +187,7 @@ public final class CaptureSession: @unchecked Sendable {
                     deliveredAny = true
                     setState(.running)
                     log.info("first frame", ["width": pulled.width, "height": pulled.height, "stride": pulled.stride,
-                                             "format": settings.pixelFormat.rawValue,
+                                             "format": settings.pixelFormat.description,
                                              "age_ms": String(format: "%.2f", Double(Int64(lastProgress) - Int64(pulled.captureMonotonicNs)) / 1e6)])
                 }
                 if !pulled.hasPipelineTimestamp {

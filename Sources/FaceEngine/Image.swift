@@ -1,5 +1,6 @@
 import CDlibShim
 import Foundation
+import Vocabulary
 
 /// Pixels the engine can look at: 8-bit RGB or grey, rows `stride` bytes apart.
 ///
@@ -7,24 +8,6 @@ import Foundation
 /// and throws `FaceEngineError.invalidImage` naming what is wrong, so a bad frame from a peer
 /// becomes an error for that frame, never a crash.
 public struct Image: Sendable, Equatable {
-    public enum PixelFormat: String, Sendable, CaseIterable {
-        case rgb24, gray8
-
-        public var bytesPerPixel: Int {
-            switch self {
-            case .rgb24: 3
-            case .gray8: 1
-            }
-        }
-
-        var shimValue: Int32 {
-            switch self {
-            case .rgb24: Int32(FG_PIXEL_RGB24.rawValue)
-            case .gray8: Int32(FG_PIXEL_GRAY8.rawValue)
-            }
-        }
-    }
-
     public var format: PixelFormat
     public var width: Int
     public var height: Int
@@ -76,5 +59,14 @@ public struct Image: Sendable, Equatable {
             }
         }
         return Image(format: .gray8, width: width, height: height, bytes: out)
+    }
+}
+
+extension PixelFormat {
+    var shimValue: Int32 {
+        switch self {
+        case .rgb24: Int32(FG_PIXEL_RGB24.rawValue)
+        case .gray8: Int32(FG_PIXEL_GRAY8.rawValue)
+        }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
+import Vocabulary
 
 /// One `[[cameras]]` entry: a camera at a door, the locks it can see, and its motion trigger.
 public struct CameraSettings: Equatable, Sendable {
-    public enum PixelFormat: String, Sendable { case rgb, gray }
     public enum RTSPTransport: String, Sendable { case tcp, udp, auto }
 
     public var id: String
@@ -36,7 +36,7 @@ public struct CameraSettings: Equatable, Sendable {
 
     public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "image", "test"]
 
-    public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb,
+    public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb24,
                 rtspTransport: RTSPTransport = .tcp, rtspLatencyMilliseconds: Int = 200, watchdogSeconds: Double = 10,
                 locks: [String] = [], motionTopic: String? = nil, motionPayloadOn: String = "ON",
                 motionPayloadOff: String = "OFF", motionJSONKey: String? = nil, motionLocks: [String] = [],
@@ -98,7 +98,8 @@ public struct CameraSettings: Equatable, Sendable {
             reader.problem("max_width", "must be 0 (no limit) or at least 64, not \(maxWidth)")
             maxWidth = defaults.maxWidth
         }
-        pixelFormat = PixelFormat(rawValue: reader.choice("pixel_format", ["rgb", "gray"], default: "rgb")) ?? .rgb
+        // The config's words for the one pixel format vocabulary.
+        pixelFormat = reader.choice("pixel_format", ["rgb", "gray"], default: "rgb") == "gray" ? .gray8 : .rgb24
         rtspTransport = RTSPTransport(rawValue: reader.choice("rtsp_transport", ["tcp", "udp", "auto"], default: "tcp")) ?? .tcp
         rtspLatencyMilliseconds = reader.int("rtsp_latency_ms", default: defaults.rtspLatencyMilliseconds, in: 0...10000)
         watchdogSeconds = reader.number("watchdog_seconds", default: defaults.watchdogSeconds, in: 0...3600, exclusiveLower: true)

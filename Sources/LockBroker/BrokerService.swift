@@ -4,7 +4,9 @@ import Foundation
 import GalleryStore
 import MQTTClient
 import ProcessSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// facegate-broker: the only process with state and the only one that decides.
 ///
@@ -350,12 +352,7 @@ final class BrokerService: @unchecked Sendable {
     }
 
     private func decide(_ result: RecognitionResult, trusted: Bool, captureWallNs: Int64?, frameSize: ImageSize?) {
-        let faces = result.faces.compactMap { face -> DetectedFace? in
-            guard let descriptor = try? FaceDescriptor(face.descriptor) else { return nil }
-            return DetectedFace(region: FaceRegion(left: Double(face.box.left), top: Double(face.box.top),
-                                                   right: Double(face.box.right), bottom: Double(face.box.bottom)),
-                                descriptor: descriptor)
-        }
+        let faces = result.faces
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         engineLock.lock()
         // A result from a recognizer that was not given the txn is judged against no pending

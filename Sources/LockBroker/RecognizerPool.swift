@@ -1,7 +1,9 @@
 import BrokerCore
 import Foundation
 import ProcessSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// Work for the recognizers, pulled, never pushed: a recognizer gets a detect only after it
 /// sent credit for one, and at most the newest admitted frame per camera waits. A newer frame

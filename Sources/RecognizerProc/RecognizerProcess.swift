@@ -2,6 +2,7 @@ import FaceEngine
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// One facegate-recognizer process: the face engine, the broker session, the tap/status
 /// socket, and the service duties (SIGTERM, sd_notify READY/WATCHDOG/STOPPING).

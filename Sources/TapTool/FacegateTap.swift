@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 @main
 struct FacegateTap: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// One proxied connection: two pumps, each forwarding bytes unchanged and decoding a copy
 /// to print. A stream that cannot be decoded is still forwarded (the tap must never change

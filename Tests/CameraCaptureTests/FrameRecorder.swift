@@ -1,6 +1,7 @@
 import CameraCapture
 import Foundation
 import ProcessSupport
+import Vocabulary
 import XCTest
 
 /// Collects what a capture session delivers, with the test's own CLOCK_MONOTONIC reading at

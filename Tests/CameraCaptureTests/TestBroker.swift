@@ -1,7 +1,9 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// The broker's capture socket, played by the test: a real WireProtocol server that records the
 /// hello, frames and heartbeats each capture process sends. `frameDelay` makes it a slow reader.
@@ -10,7 +12,7 @@ final class TestBroker: @unchecked Sendable {
         let sequence: UInt64
         let captureMonotonicNs: UInt64
         let receivedMonotonicNs: UInt64
-        let format: WireProtocol.PixelFormat
+        let format: PixelFormat
         let width: UInt32
         let height: UInt32
         let pixelCount: Int

@@ -73,7 +73,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertFalse(config.locks[0].isToggle)
         XCTAssertTrue(config.locks[1].isToggle)
         XCTAssertEqual(config.cameras[0].fps, 10)
-        XCTAssertEqual(config.cameras[0].pixelFormat, .rgb)
+        XCTAssertEqual(config.cameras[0].pixelFormat, .rgb24)
         XCTAssertNil(config.cameras[0].motionTopic)
         XCTAssertEqual(FacegateConfiguration.check(text: ""), [])
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// deploy/runit as shipped, supervised by Debian's runsvdir on a temporary directory, running

@@ -3,6 +3,7 @@ import Foundation
 @testable import GalleryStore
 import GRDB
 import TestSupport
+import Vocabulary
 import XCTest
 
 /// The store on real SQLite files in temporary directories.
@@ -317,8 +318,8 @@ final class GalleryStoreTests: XCTestCase {
                                                               now: start + .seconds(2.01)) else { return XCTFail() }
         var probe = descriptor(0).values
         probe[3] = 0.3
-        let faces = [DetectedFace(region: FaceRegion(left: 1, top: 2, right: 3, bottom: 4), descriptor: try FaceDescriptor(probe)),
-                     DetectedFace(region: FaceRegion(left: 1, top: 2, right: 3, bottom: 4), descriptor: descriptor(40))]
+        let faces = [DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), descriptor: try FaceDescriptor(probe)),
+                     DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), descriptor: descriptor(40))]
         let decisions = engine.resultArrived(txn: txn, faces: faces, now: start + .seconds(2.5),
                                              gallery: Gallery(members: [obama]))
         XCTAssertEqual(decisions.map(\.kind), [.unlock, .unknownFace])

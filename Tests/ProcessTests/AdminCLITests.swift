@@ -4,6 +4,7 @@ import GalleryStore
 import ProcessSupport
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real `facegate` executable against a temporary configuration and database.

@@ -3,7 +3,9 @@ import Foundation
 import GalleryStore
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real facegate-broker process with everything around it real too: mosquitto on
@@ -219,16 +221,16 @@ final class TestRecognizer: @unchecked Sendable {
             let forcedBox = override
             condition.unlock()
             let index = Int(detect.frame.pixels[0])
-            var faces: [DetectedFaceRecord] = []
+            var faces: [DetectedFace] = []
             if index < BrokerHarness.photos.count, let photo = BrokerHarness.reference.photo(BrokerHarness.photos[index]) {
                 // Scale the reference boxes into the 64x48 test frame so zones can be checked.
                 let sx = 64.0 / Double(photo.width), sy = 48.0 / Double(photo.height)
                 faces = photo.faces.map { f in
-                    DetectedFaceRecord(box: FaceBox(left: Int32(Double(f.left) * sx), top: Int32(Double(f.top) * sy),
-                                                    right: Int32(Double(f.right) * sx), bottom: Int32(Double(f.bottom) * sy)),
-                                       quality: 1, descriptor: f.descriptor_5pt)
+                    DetectedFace(box: FaceBox(left: Int(Double(f.left) * sx), top: Int(Double(f.top) * sy),
+                                              right: Int(Double(f.right) * sx), bottom: Int(Double(f.bottom) * sy)),
+                                 quality: 1, descriptor: try! FaceDescriptor(f.descriptor_5pt))
                 }
-                if let forcedBox { faces = faces.map { DetectedFaceRecord(box: forcedBox, quality: $0.quality, descriptor: $0.descriptor) } }
+                if let forcedBox { faces = faces.map { DetectedFace(box: forcedBox, quality: $0.quality, descriptor: $0.descriptor) } }
             }
             let result = RecognitionResult(txn: detect.txn, camera: detect.frame.camera, sequence: detect.frame.sequence,
                                            captureMonotonicNs: detect.frame.captureMonotonicNs, detectMicros: 1,

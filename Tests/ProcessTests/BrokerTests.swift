@@ -3,7 +3,9 @@ import Foundation
 import GalleryStore
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// SCENARIOS.md on the real broker process (camera and recognizer played by test peers; see

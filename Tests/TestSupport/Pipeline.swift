@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// The whole facegate pipeline as real processes, for end-to-end scenarios: mosquitto on
 /// 127.0.0.1, the lock simulator, a fresh SQLite file with members enrolled by

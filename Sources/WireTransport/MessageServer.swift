@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSupport
+import WireProtocol
 
 /// Serves one Unix socket path: accepts peers, checks who they are (SO_PEERCRED uid, then the
 /// hello's version and role), and runs `handler` for each on a thread of its own.

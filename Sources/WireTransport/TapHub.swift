@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSupport
+import WireProtocol
 
 /// Copies of the messages a process sends and receives, for `facegate-tap attach`.
 ///

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import ProcessSupport
+import WireProtocol
 
 /// The kernel's word on who is at the other end of a Unix socket (SO_PEERCRED).
 public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Foundation
 import ProcessSupport
+import WireProtocol
 import Synchronization
 
 /// One peer on a Unix stream socket, speaking length-prefixed messages.
@@ -75,7 +76,7 @@ public final class MessageConnection: @unchecked Sendable {
         do {
             first = try receive(before: deadline)
         } catch WireError.timedOut {
-            throw WireError.timedOut(operation: "handshake (no hello within \(Self.seconds(timeout)) s)")
+            throw WireError.timedOut(operation: "handshake (no hello within \(WireError.seconds(timeout)) s)")
         }
         guard case let .hello(hello) = first else {
             if case let .error(e) = first { throw WireError.peerRejected(reason: "\(e.code): \(e.text)") }
@@ -170,10 +171,6 @@ public final class MessageConnection: @unchecked Sendable {
             messageStartNs = MonotonicClock.nowNanoseconds()
         }
         bodiesSeen = decoder.completedBodyCount
-    }
-
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     /// Tells the peer why, then closes. For protocol faults; best effort.
