@@ -102,6 +102,7 @@ let package = Package(
         // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
         .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
+        .testTarget(name: "WireTransportTests", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
@@ -118,5 +119,5 @@ let package = Package(
         // The demo's narration: logfmt lines and lock records told as a story.
         .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

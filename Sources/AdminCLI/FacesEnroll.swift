@@ -3,6 +3,7 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import ProcessSupport
 import Vocabulary
 
 struct FacesEnroll: ParsableCommand {
@@ -104,7 +105,7 @@ struct FacesEnroll: ParsableCommand {
                 print(outcome.line)
             } else {
                 print("[\(index + 1)/\(photos.count)] \(outcome.line)")
-                fflush(stdout)
+                flushStandardOutput()
             }
         }
         let name = memberName ?? member

@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import ProcessSupport
+import Synchronization
 import TestSupport
 import Vocabulary
 import WireProtocol
@@ -167,11 +168,10 @@ enum BrokerBench {
     }
 }
 
-final class Counter64: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+final class Counter64: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 enum BenchError: Error, CustomStringConvertible {

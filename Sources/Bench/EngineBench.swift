@@ -1,6 +1,7 @@
 import FaceEngine
 import Foundation
 import ProcessSupport
+import Synchronization
 import Vocabulary
 import WireProtocol
 import WireTransport
@@ -257,10 +258,10 @@ enum EngineBench {
     }
 
     /// First error thrown by any of several concurrent workers.
-    final class ErrorBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var error: Error?
-        func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    final class ErrorBox: Sendable {
+        private let first = Mutex<(any Error)?>(nil)
+        var error: (any Error)? { first.withLock { $0 } }
+        func set(_ e: any Error) { first.withLock { if $0 == nil { $0 = e } } }
     }
 }
 
@@ -285,7 +286,7 @@ enum RecognizerOverhead {
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw BenchFailure("mkdtemp failed")
         }
-        let dir = String(cString: template)
+        let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socketPath = dir + "/recognizer.sock"
         let listener = try UnixSocket.listen(path: socketPath)
@@ -296,7 +297,7 @@ enum RecognizerOverhead {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--socket", socketPath, "--models", modelsDirectory, "--name", "bench",
                              "--heartbeat-seconds", "3600", "--max-detect-width", String(maxDetectWidth ?? 0)]
-        FileManager.default.createFile(atPath: dir + "/recognizer.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/recognizer.log", contents: nil) // the open below throws if not
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/recognizer.log"))
         process.standardError = logHandle
         process.standardOutput = logHandle
@@ -410,7 +411,7 @@ enum PythonComparison {
     /// Runs a command, stdout and stderr together (through a file: no pipe to fill up).
     static func runCommand(_ argv: [String]) -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("facegate-pybench-\(getpid())-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil) // the open below fails if not
         defer { try? FileManager.default.removeItem(at: log) }
         guard let handle = try? FileHandle(forWritingTo: log) else { return (-1, "cannot create \(log.path)") }
         let process = Process()

@@ -10,6 +10,8 @@ import Vocabulary
 ///
 /// `onFrame` runs on the capture thread; while it runs, newer frames replace each other in the
 /// appsink (one slot), so a slow handler sees fewer, fresh frames, never a backlog.
+///
+/// Reason for @unchecked: the thread, state, totals and pipeline are guarded by `lock`.
 public final class CaptureSession: @unchecked Sendable {
     public enum State: String, Sendable {
         case idle, starting, running, restarting, finished, stopped

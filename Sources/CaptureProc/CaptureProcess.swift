@@ -6,6 +6,9 @@ import WireTransport
 
 /// One facegate-capture process: a capture session for the camera, the link to the broker, the
 /// tap/status socket, and the service duties (SIGTERM, sd_notify READY/WATCHDOG/STOPPING).
+///
+/// Reason for @unchecked: `session`, `link` and `control` are set once in `run()` before any
+/// thread that reads them starts.
 final class CaptureProcess: @unchecked Sendable {
     let options: CaptureOptions
     private let log: Log

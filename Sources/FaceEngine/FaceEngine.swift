@@ -24,6 +24,9 @@ public struct DescribedFace: Sendable, Equatable {
 /// holds `options.threads` independent instances and lends one to each call, so up to that
 /// many calls run in parallel; further callers wait for an instance to come back. Safe to
 /// share between threads.
+///
+/// Reason for @unchecked: the C instances are lent out under `condition` (an NSCondition, as
+/// callers wait for one to come back), each used by one thread at a time.
 public final class FaceEngine: @unchecked Sendable {
     public let options: FaceEngineOptions
 

@@ -21,6 +21,9 @@ import WireTransport
 /// state report) updates them on `auditUpdates`, a serial queue, so MQTT's network thread never
 /// waits for the disk. The engine learns the outcome too: only a delivered command marks the
 /// session unlocked.
+///
+/// Reason for @unchecked: the engine, gallery and confirmations are guarded by `engineLock`,
+/// the counters by `statsLock`; the rest is immutable after init.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log

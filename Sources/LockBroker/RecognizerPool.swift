@@ -13,6 +13,9 @@ import WireTransport
 /// Each recognizer has a sender thread of its own: a recognizer that stops reading (SIGSTOP,
 /// a hang) blocks only its own sender, never the camera threads that enqueue frames nor the
 /// other recognizers.
+///
+/// Reason for @unchecked: every stored var (and each worker's) is guarded by `lock`, an
+/// NSCondition because the sender threads wait on it.
 final class RecognizerPool: @unchecked Sendable {
     /// What the broker remembers of a detect it sent, for the audit row of its answer.
     struct InFlight {
@@ -22,7 +25,8 @@ final class RecognizerPool: @unchecked Sendable {
         let frameSize: ImageSize
     }
 
-    final class Worker {
+    /// Reason for @unchecked: its vars are read and written only under the pool's `lock`.
+    final class Worker: @unchecked Sendable {
         let connection: MessageConnection
         var credits: UInt32 = 0
         var inFlight: [UInt64: InFlight] = [:]
@@ -38,7 +42,7 @@ final class RecognizerPool: @unchecked Sendable {
     private var workers: [ObjectIdentifier: Worker] = [:]
     /// One waiting detect per camera, oldest-waiting camera first.
     private var waiting: [(camera: String, detect: Detect, queuedAt: UInt64)] = []
-    private(set) var dropped: UInt64 = 0
+    private var droppedCount: UInt64 = 0
     private let log: Log
     private let tap: TapHub
 
@@ -70,7 +74,7 @@ final class RecognizerPool: @unchecked Sendable {
         if let index = waiting.firstIndex(where: { $0.camera == detect.frame.camera }) {
             replaced = waiting[index].detect.txn
             waiting.remove(at: index)
-            dropped += 1
+            droppedCount += 1
         }
         waiting.append((detect.frame.camera, detect, MonotonicClock.nowNanoseconds()))
         assign()
@@ -100,7 +104,7 @@ final class RecognizerPool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let stale = waiting.filter { isStale($0.detect) }.map(\.detect.txn)
         waiting.removeAll { isStale($0.detect) }
-        dropped += UInt64(stale.count)
+        droppedCount += UInt64(stale.count)
         return stale
     }
 
@@ -148,6 +152,12 @@ final class RecognizerPool: @unchecked Sendable {
             ["peer": w.connection.peerLabel, "name": w.connection.peerHello?.name ?? "", "credits": w.credits,
              "in_flight": w.inFlight.count, "sent": w.sent, "results": w.results] as [String: Any]
         }.sorted { ($0["peer"] as! String) < ($1["peer"] as! String) }
+    }
+
+    /// Detects replaced or dropped while waiting for a recognizer.
+    var dropped: UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return droppedCount
     }
 
     var waitingCount: Int {

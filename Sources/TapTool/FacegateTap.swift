@@ -92,7 +92,7 @@ struct Attach: ParsableCommand {
         // SIGTERM/SIGINT end the session cleanly: closing the socket ends the receive below.
         let signals = SignalWatcher { _ in connection.close() }
         defer { _ = signals }
-        var interrupted: Bool { connection.socket.fd < 0 }
+        var interrupted: Bool { connection.socket.isClosed }
         while true {
             let message: Message
             do {

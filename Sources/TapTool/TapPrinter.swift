@@ -2,6 +2,7 @@ import Foundation
 import WireProtocol
 
 /// Filters and prints tap events, one line each, from any thread.
+/// Reason for @unchecked: `printed` is guarded by `lock`, held across printing so lines stay whole.
 final class TapPrinter: @unchecked Sendable {
     let output: OutputOptions
     let kinds: Set<MessageKind>?

@@ -7,6 +7,10 @@ import Synchronization
 ///
 /// Receiving is for one thread at a time (each connection has its reader); sending may come
 /// from any thread and is serialised, so a frame is never interleaved with another message.
+///
+/// Reason for @unchecked: the decoder, read buffer and message clock belong to the one reader
+/// thread; `peerHello`/`peerCredentials` are set during the handshake, before the connection
+/// is shared; sends are serialised by `sendLock`.
 public final class MessageConnection: @unchecked Sendable {
     public let socket: UnixSocket
     /// The peer's hello once the handshake is done.

@@ -136,6 +136,7 @@ final class EngineBehaviourTests: XCTestCase {
 }
 
 /// Results written by concurrent workers.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class ConcurrentResults: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Result<[DescribedFace], Error>?]

@@ -280,11 +280,12 @@ final class GalleryStoreTests: XCTestCase {
         let a = try open(), b = try open()
         try a.addMember(name: "obama")
         let errors = ErrorBox()
+        let entries = (0..<2).map { i in (0..<100).map { n in auditEntry(reason: "\(i)-\(n)") } }
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             let store = i == 0 ? a : b
             for n in 0..<100 {
                 do {
-                    try store.appendAudit(self.auditEntry(reason: "\(i)-\(n)"))
+                    try store.appendAudit(entries[i][n])
                     if i == 1 && n % 10 == 0 { try store.addGrant(member: "obama", lock: "L\(n)") }
                 } catch {
                     errors.append(error)
@@ -441,6 +442,7 @@ final class GalleryStoreTests: XCTestCase {
 }
 
 /// Collects errors from concurrent closures.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 private final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var errors: [Error] = []

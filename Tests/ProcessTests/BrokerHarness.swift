@@ -16,6 +16,7 @@ import XCTest
 ///
 /// Scenario time is compressed: one scenario second is `scale` real seconds, applied to the
 /// configuration (occupancy_max, max_decision_age, lock hold time) and the script alike.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 final class BrokerHarness: @unchecked Sendable {
     static let photos = ["obama2.jpg", "biden2.jpg", "lin-manuel-miranda.png", "two_people.jpg", "obama.jpg", "obama3.jpg"]
     static let reference = try! ReferenceFaces.load()
@@ -154,6 +155,7 @@ final class BrokerHarness: @unchecked Sendable {
 }
 
 /// A camera on the broker's capture socket.
+/// Reason for @unchecked: its mutable state is guarded by its NSCondition (test threads wait on it).
 final class TestCamera: @unchecked Sendable {
     let connection: MessageConnection
     private var sequence: UInt64 = 0
@@ -184,6 +186,7 @@ final class TestCamera: @unchecked Sendable {
 }
 
 /// A recognizer on the broker's recognizer socket that answers from reference.json.
+/// Reason for @unchecked: its mutable state is guarded by its NSCondition (test threads wait on it).
 final class TestRecognizer: @unchecked Sendable {
     let connection: MessageConnection
     private let condition = NSCondition()

@@ -13,6 +13,7 @@ import WireTransport
 /// starts and stops the capture to change what the camera shows, sends signals to any process
 /// and starts it again. Scenario time runs from `begin()`; `at(t)` sleeps until scenario second
 /// `t` (a step that had to wait for something may make later steps late, never early).
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class Pipeline: @unchecked Sendable {
     public enum Part: Hashable, Sendable, CustomStringConvertible {
         case broker, capture, recognizer(String), mosquitto
