@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
         // The broker's pure checks (executable target, @testable).
-        .testTarget(name: "LockBrokerTests", dependencies: ["LockBroker", "BrokerCore"]),
+        .testTarget(name: "LockBrokerTests", dependencies: ["LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
         .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport"]),
