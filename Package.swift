@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "FaceEngineTests", dependencies: ["Vocabulary", "WireTransport", "FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["Vocabulary", "WireTransport", "CameraCapture", "WireProtocol", "TestSupport"]),
         // The broker's pure checks (executable target, @testable).
-        .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore"]),
+        .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "ProcessTests", dependencies: ["Vocabulary", "WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
         .testTarget(name: "ScenarioTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport"]),

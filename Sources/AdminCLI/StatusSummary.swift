@@ -29,8 +29,13 @@ struct StatusSummary {
             [string(r["peer"]), "credits \(number(r["credits"]))", "in flight \(number(r["in_flight"]))",
              "sent \(number(r["sent"]))", "results \(number(r["results"]))"]
         }))
-        let queue = ["pending_txns", "waiting_frames", "frames_dropped", "audit_failures"]
+        var queue = ["pending_txns", "waiting_frames", "frames_dropped", "audit_failures"]
             .filter { object[$0] != nil }.map { "\($0.replacingOccurrences(of: "_", with: " ")) \(number(object[$0]))" }
+        if object["audit_queue"] != nil {
+            // Frames whose rows wait for the disk, of how many may before recognizers wait.
+            queue.append("audit queue \(number(object["audit_queue"]))"
+                + (object["audit_queue_capacity"].map { " of \(number($0))" } ?? ""))
+        }
         if !queue.isEmpty { lines.append(queue.joined(separator: ", ")) }
         if let counters = object["counters"] as? [String: Any] {
             let scalars = counters.keys.sorted().filter { !(counters[$0] is [String: Any]) }

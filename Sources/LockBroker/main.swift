@@ -17,7 +17,8 @@ do {
                     ["host": config.mqtt.host, "port": config.mqtt.port])
     }
     let service = try BrokerService(config: config, log: log)
-    try service.run()
+    // A stop that left audit rows unwritten is not a clean exit: say so to the supervisor.
+    if try !service.run() { exit(1) }
 } catch {
     log.error("broker cannot run: \(error)")
     exit(1)

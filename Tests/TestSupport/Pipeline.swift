@@ -351,7 +351,9 @@ public final class Pipeline: @unchecked Sendable {
             guard let status = brokerStatus() else { return false }
             let inFlight = (status["recognizers"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["in_flight"] as? Int) ?? 0) }
             let commands = (status["counters"] as? [String: Any])?["unlocks_in_flight"] as? Int
+            // A decision still in the audit queue has neither its row nor its command yet.
             return inFlight == 0 && (status["waiting_frames"] as? Int) == 0 && commands == 0
+                && (status["audit_queue"] as? Int ?? 0) == 0
         }
         let delivered = !awaitDelivery || waitUntil(timeout: 10) { commands().count >= publishedUnlocks.count }
         return quiet && delivered
