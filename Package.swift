@@ -49,6 +49,7 @@ let package = Package(
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
         .executableTarget(name: "LockBroker", dependencies: [
             "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Capture
@@ -58,6 +59,7 @@ let package = Package(
         .target(name: "CameraCapture", dependencies: ["CGStreamer", "WireProtocol", "ProcessSupport"]),
         .executableTarget(name: "CaptureProc", dependencies: [
             "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Recognition
@@ -70,6 +72,7 @@ let package = Package(
         .target(name: "FaceEngine", dependencies: ["CDlibShim"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
             "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tools
