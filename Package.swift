@@ -76,8 +76,10 @@ let package = Package(
         ]),
 
         // MARK: Tools
+        // zlib for the tap's PNG frames (Debian's, which libpng links too).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(name: "TapTool", dependencies: [
-            "WireProtocol", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "WireProtocol", "ProcessSupport", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "AdminCLI", dependencies: [
             "WireProtocol", "FacegateConfig", "GalleryStore", "FaceEngine", "BrokerCore", "ProcessSupport",
