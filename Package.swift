@@ -53,6 +53,7 @@ let package = Package(
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
         .executableTarget(name: "LockBroker", dependencies: [
             "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Capture
@@ -62,6 +63,7 @@ let package = Package(
         .target(name: "CameraCapture", dependencies: ["CGStreamer", "Vocabulary", "ProcessSupport"]),
         .executableTarget(name: "CaptureProc", dependencies: [
             "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Recognition
@@ -74,11 +76,14 @@ let package = Package(
         .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
             "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tools
+        // zlib for the tap's PNG frames (Debian's, which libpng links too).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(name: "TapTool", dependencies: [
-            "WireProtocol", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "WireTransport",
+            "WireProtocol", "WireTransport", "ProcessSupport", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "AdminCLI", dependencies: [
             "WireProtocol", "FacegateConfig", "GalleryStore", "FaceEngine", "BrokerCore", "ProcessSupport",

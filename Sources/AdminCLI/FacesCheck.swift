@@ -20,7 +20,7 @@ struct FacesCheck: ParsableCommand {
         Nothing is stored. Exits 0 whatever the verdict.
         """)
 
-    @Argument(help: ArgumentHelp("A photo (JPEG, PNG or BMP).", valueName: "photo"))
+    @Argument(help: ArgumentHelp("A photo (JPEG, PNG or BMP), or a frame saved by facegate-tap (PPM, PGM or PNG).", valueName: "photo"))
     var photo: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("How many nearest members to show per face.", valueName: "n"))

@@ -11,7 +11,7 @@ struct FacesEnroll: ParsableCommand {
         commandName: "enroll",
         abstract: "Compute face descriptors from photos and store them for a member.",
         discussion: """
-        Each PHOTO (JPEG, PNG or BMP) must show exactly one face, or --face N must say which one \
+        Each PHOTO (JPEG, PNG, BMP, or a PPM/PGM frame from facegate-tap) must show exactly one face, or --face N must say which one \
         to take (faces are numbered from 0, left to right; `facegate faces check PHOTO` shows \
         them). A photo with no face, or with several and no --face, is refused with a message \
         naming the photo and the count; the other photos are still enrolled. A photo already \

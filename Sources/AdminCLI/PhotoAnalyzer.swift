@@ -53,7 +53,7 @@ final class PhotoAnalyzer {
         do {
             image = try Image(contentsOfFile: path)
         } catch let FaceEngineError.imageLoadFailed(_, reason) {
-            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG or BMP image (\(reason))")
+            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG, BMP, PPM or PGM image (\(reason))")
         }
         let described: [DescribedFace]
         do {

@@ -551,37 +551,29 @@ final class BrokerService: @unchecked Sendable {
         let awaiting = confirmations.count
         engineLock.unlock()
         statsLock.lock(); let stats = cameraStats; statsLock.unlock()
-        let cameras: [[String: Any]] = config.cameras.map { c in
-            let s = stats[c.id] ?? CameraStats()
-            return ["id": c.id, "connected": s.connected > 0, "frames_received": s.framesReceived,
-                    "frames_admitted": s.framesAdmitted, "frames_skipped": s.framesSkipped, "capture": s.lastHeartbeat]
-        }
-        let sessions: [[String: Any]] = open.map { t in
-            ["trigger": t.source.description, "session": t.session.description,
-             "open_for_s": Double(now.since(t.since).nanoseconds) / 1e9,
-             "closes_in_s": t.deadline > now ? Double(t.deadline.since(now).nanoseconds) / 1e9 : 0,
-             "unlocked": t.unlockedLocks.map(\.rawValue)]
-        }
-        var decisions: [String: Int] = [:]
-        for (kind, n) in counters.decisions { decisions[kind.rawValue] = n }
-        var skipped: [String: Int] = [:]
-        for (reason, n) in counters.framesSkipped { skipped[reason.rawValue] = n }
-        let object: [String: Any] = [
-            "process": "facegate-broker", "pid": getpid(), "run": run.description,
-            "mqtt": ["connected": mqtt?.isConnected ?? false, "host": config.mqtt.host, "port": config.mqtt.port],
-            "cameras": cameras, "open_sessions": sessions, "recognizers": pool.status,
-            "pending_txns": pending, "waiting_frames": pool.waitingCount, "frames_dropped": pool.dropped,
-            "gallery_members": members, "audit_failures": audit.failures, "audit_queue": audit.depth,
-            "audit_queue_capacity": audit.capacity,
-            "counters": ["occupancy_events": counters.occupancyEvents, "motion_events": counters.motionEvents,
-                         "retained_ignored": counters.retainedIgnored, "sessions_opened": counters.sessionsOpened,
-                         "frames_admitted": counters.framesAdmitted, "frames_skipped": skipped,
-                         "results": counters.results, "decisions": decisions, "unlocks": counters.unlocks,
-                         "unlocks_failed": counters.unlocksFailed, "trigger_suspensions": counters.triggerSuspensions, "unlocks_in_flight": mqtt?.commandsInFlight ?? 0,
-                         "awaiting_confirmation": awaiting, "audit_queue_full": audit.timesFull,
-                         "txns_expired": counters.txnsExpired, "txns_discarded": counters.txnsDiscarded],
-        ]
-        return MessageSummary.jsonLine(object)
+        let status = BrokerStatus(
+            pid: getpid(), run: run.description,
+            mqtt: .init(connected: mqtt?.isConnected ?? false, host: config.mqtt.host, port: config.mqtt.port),
+            cameras: config.cameras.map { c in
+                let s = stats[c.id] ?? CameraStats()
+                return .init(id: c.id, connected: s.connected > 0, framesReceived: s.framesReceived,
+                             framesAdmitted: s.framesAdmitted, framesSkipped: s.framesSkipped, capture: s.lastHeartbeat)
+            },
+            openSessions: open.map { t in
+                .init(trigger: t.source.description, session: t.session.description,
+                      openForSeconds: Double(now.since(t.since).nanoseconds) / 1e9,
+                      closesInSeconds: t.deadline > now ? Double(t.deadline.since(now).nanoseconds) / 1e9 : 0,
+                      unlocked: t.unlockedLocks.map(\.rawValue))
+            },
+            recognizers: pool.status, pendingTxns: pending, waitingFrames: pool.waitingCount, framesDropped: pool.dropped,
+            galleryMembers: members, auditFailures: audit.failures, auditQueue: audit.depth,
+            auditQueueCapacity: audit.capacity,
+            counters: .init(counters, unlocksInFlight: mqtt?.commandsInFlight ?? 0, awaitingConfirmation: awaiting,
+                            auditQueueFull: audit.timesFull))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Plain data of our own making: encoding cannot fail.
+        return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     private func snapshotText(_ s: CaptureSnapshot) -> String {

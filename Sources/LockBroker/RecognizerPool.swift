@@ -146,12 +146,12 @@ final class RecognizerPool: @unchecked Sendable {
         }
     }
 
-    var status: [[String: Any]] {
+    var status: [BrokerStatus.Recognizer] {
         lock.lock(); defer { lock.unlock() }
         return workers.values.map { w in
-            ["peer": w.connection.peerLabel, "name": w.connection.peerHello?.name ?? "", "credits": w.credits,
-             "in_flight": w.inFlight.count, "sent": w.sent, "results": w.results] as [String: Any]
-        }.sorted { ($0["peer"] as! String) < ($1["peer"] as! String) }
+            BrokerStatus.Recognizer(peer: w.connection.peerLabel, name: w.connection.peerHello?.name ?? "", credits: w.credits,
+                                    inFlight: w.inFlight.count, sent: w.sent, results: w.results)
+        }.sorted { $0.peer < $1.peer }
     }
 
     /// Detects replaced or dropped while waiting for a recognizer.

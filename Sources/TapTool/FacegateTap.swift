@@ -36,8 +36,12 @@ struct OutputOptions: ParsableArguments {
             })
     var txn: UInt64?
 
-    @Option(help: ArgumentHelp("Write each frame's image (PPM/PGM) into this directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write each frame's image into this directory (see --frame-format).", valueName: "dir"))
     var saveFrames: String?
+
+    @Option(help: ArgumentHelp("Image format of saved frames: ppm (PPM, or PGM for gray frames; uncompressed) or png. "
+                               + "`facegate faces check` reads both.", valueName: "ppm|png"))
+    var frameFormat: FrameFormat = .ppm
 
     @Option(help: "Exit after printing this many messages.")
     var count: Int?
@@ -63,6 +67,10 @@ struct OutputOptions: ParsableArguments {
         }
         return set
     }
+}
+
+enum FrameFormat: String, ExpressibleByArgument, CaseIterable {
+    case ppm, png
 }
 
 struct Attach: ParsableCommand {

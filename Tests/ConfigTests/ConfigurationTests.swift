@@ -112,6 +112,19 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertNil(plain.motionState(payload: Array("on".utf8)))
     }
 
+    /// A JSON motion payload counts only as a JSON boolean or a string that is the configured
+    /// on/off text; every other shape means neither (the broker logs it and ignores it).
+    func testJSONMotionPayloadsOfOtherShapesMeanNeither() {
+        let camera = CameraSettings(id: "c", source: "test:", motionTopic: "t", motionJSONKey: "motion")
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"motion":"ON","battery":3}"#.utf8)), true)
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"motion":"OFF"}"#.utf8)), false)
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"other":{"x":[1]},"motion":false}"#.utf8)), false)
+        for payload in [#"{"motion":0}"#, #"{"motion":"1"}"#, #"{"motion":"true"}"#, #"{"motion":null}"#, #"{"motion":[true]}"#,
+                        #"{"motion":{"on":true}}"#, #"{"other":true}"#, "true", #"[{"motion":true}]"#, #"{"motion":true"#, ""] {
+            XCTAssertNil(camera.motionState(payload: Array(payload.utf8)), payload)
+        }
+    }
+
     // MARK: Errors, each with its line
 
     func testSyntaxErrorCarriesLineAndColumn() {
