@@ -23,7 +23,7 @@ let package = Package(
         .executable(name: "facegate-bench", targets: ["Bench"]),
         .executable(name: "facegate-demo", targets: ["DemoRunner"]),
         .executable(name: "facegate-onvif", targets: ["OnvifProc"]),
-        .library(name: "WireProtocol", targets: ["WireProtocol"]),
+        .library(name: "WireProtocol", targets: ["WireProtocol", "WireTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,42 +32,50 @@ let package = Package(
     ],
     targets: [
         // MARK: Shared libraries
-        // Message types, codec, framing and Unix-socket connections every process shares.
-        .target(name: "WireProtocol", dependencies: ["ProcessSupport"]),
+        // The words every process shares: pixel formats, face boxes, descriptors, detected faces.
+        .target(name: "Vocabulary"),
+        // Message types, the codec and framing: pure bytes in, values out (no sockets).
+        .target(name: "WireProtocol", dependencies: ["Vocabulary"]),
+        // Unix sockets, connections with deadlines, the server, the reconnecting client, the tap hub.
+        .target(name: "WireTransport", dependencies: ["WireProtocol", "ProcessSupport"]),
         // Logging, signals, sd_notify, backoff, clocks: what every long-running process needs.
         .target(name: "ProcessSupport"),
         // The one TOML file every process reads its section from.
-        .target(name: "FacegateConfig", dependencies: ["TOMLKit"]),
+        .target(name: "FacegateConfig", dependencies: ["TOMLKit", "Vocabulary"]),
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
         // event notifications → motion. No I/O (facegate-onvif does the HTTP).
-        .target(name: "OnvifEvents", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "OnvifEvents"),
 
         // MARK: Broker
         // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
-        .target(name: "BrokerCore"),
+        .target(name: "BrokerCore", dependencies: ["Vocabulary"]),
         // SQLite (GRDB, WAL): members, descriptors, grants, audit.
-        .target(name: "GalleryStore", dependencies: ["BrokerCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "GalleryStore", dependencies: ["Vocabulary", "BrokerCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         // libmosquitto behind a small Swift type.
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
         .executableTarget(name: "LockBroker", dependencies: [
-            "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient",
+            "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Capture
         .systemLibrary(name: "CGStreamer", pkgConfig: "gstreamer-1.0 gstreamer-app-1.0 gstreamer-video-1.0",
                        providers: [.apt(["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev"])]),
         // GStreamer pipelines that produce capture-time-stamped frames.
-        .target(name: "CameraCapture", dependencies: ["CGStreamer", "WireProtocol", "ProcessSupport"]),
+        .target(name: "CameraCapture", dependencies: ["CGStreamer", "Vocabulary", "ProcessSupport"]),
         .executableTarget(name: "CaptureProc", dependencies: [
-            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig",
+            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Camera motion
         // facegate-onvif: one camera's ONVIF PullPoint events → the broker's motion socket.
-        .executableTarget(name: "OnvifProc", dependencies: ["OnvifEvents", "WireProtocol", "ProcessSupport", "FacegateConfig"],
-                          swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(name: "OnvifProc", dependencies: [
+            "OnvifEvents", "WireProtocol", "WireTransport", "ProcessSupport", "FacegateConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Recognition
         // Plain-C API over Debian's libdlib (C++ inside, nothing thrown across the boundary).
@@ -76,18 +84,21 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
                                  .linkedLibrary("png"), .linkedLibrary("jpeg")]),
         // Swift face engine used by the recognizer and by enrollment in the admin CLI.
-        .target(name: "FaceEngine", dependencies: ["CDlibShim"]),
+        .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
-            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig",
+            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tools
+        // zlib for the tap's PNG frames (Debian's, which libpng links too).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(name: "TapTool", dependencies: [
-            "WireProtocol", "ProcessSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "WireProtocol", "WireTransport", "ProcessSupport", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "AdminCLI", dependencies: [
             "WireProtocol", "FacegateConfig", "GalleryStore", "FaceEngine", "BrokerCore", "ProcessSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), "Vocabulary", "WireTransport",
         ]),
         .executableTarget(name: "LockSimulator", dependencies: [
             "MQTTClient", "ProcessSupport", "FacegateConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,7 +106,7 @@ let package = Package(
         .executableTarget(name: "Bench", dependencies: [
             "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig", "TestSupport",
             "GalleryStore", "MQTTClient",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), "Vocabulary", "WireTransport",
         ]),
         // `make demo`: the seed's Test 9 story on the real processes, narrated (scripts/demo.sh runs it).
         .executableTarget(name: "DemoRunner", dependencies: [
@@ -105,29 +116,28 @@ let package = Package(
 
         // MARK: Tests
         // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
-        .target(name: "TestSupport", dependencies: ["WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
         // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
-        .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents"], path: "Tests/OnvifTestCamera",
-                swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "TestSupport"]),
-        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"]),
-        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport"],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "GalleryStoreTests", dependencies: ["GalleryStore", "TestSupport"]),
+        .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents"], path: "Tests/OnvifTestCamera"),
+        .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
+        .testTarget(name: "WireTransportTests", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "TestSupport"]),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
+        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport"]),
+        .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
-        .testTarget(name: "FaceEngineTests", dependencies: ["FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
-        .testTarget(name: "CameraCaptureTests", dependencies: ["CameraCapture", "WireProtocol", "TestSupport"]),
+        .testTarget(name: "FaceEngineTests", dependencies: ["Vocabulary", "WireTransport", "FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
+        .testTarget(name: "CameraCaptureTests", dependencies: ["Vocabulary", "WireTransport", "CameraCapture", "WireProtocol", "TestSupport"]),
         // The broker's pure checks (executable target, @testable).
-        .testTarget(name: "LockBrokerTests", dependencies: ["LockBroker", "BrokerCore", "FacegateConfig"]),
-        .testTarget(name: "ProcessTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
+        .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport", "FacegateConfig"]),
+        .testTarget(name: "ProcessTests", dependencies: ["Vocabulary", "WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
-        .testTarget(name: "ScenarioTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",
+        .testTarget(name: "ScenarioTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",
                                                      "OnvifTestCamera"]),
         // The deploy/ tree: runit supervision of the real processes.
-        .testTarget(name: "DeployTests", dependencies: ["WireProtocol", "TestSupport", "GalleryStore"]),
+        .testTarget(name: "DeployTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore"]),
         // The demo's narration: logfmt lines and lock records told as a story.
         .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -10,7 +10,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   libgstrtspserver-1.0-dev gir1.2-gst-rtsp-server-1.0 python3-gi
-  libdlib-dev libopenblas-dev liblapack-dev libpng-dev libjpeg-dev
+  libdlib-dev libopenblas-dev liblapack-dev libpng-dev libjpeg-dev zlib1g-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
   sqlite3 libsqlite3-dev runit
 )

@@ -64,7 +64,7 @@ struct AuditTail: ParsableCommand {
         } else {
             lastID = try store.lastAuditID()
         }
-        fflush(stdout)
+        flushStandardOutput()
         guard follow else { return }
 
         let stop = StopFlag()
@@ -76,7 +76,7 @@ struct AuditTail: ParsableCommand {
                 let rows = try store.auditTail(limit: 500, afterID: lastID)
                 guard let last = rows.last else { break }
                 rows.forEach { print(format.line($0)) }
-                fflush(stdout)
+                flushStandardOutput()
                 lastID = last.id
             }
         }

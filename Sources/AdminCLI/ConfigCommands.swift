@@ -1,6 +1,7 @@
 import ArgumentParser
 import FacegateConfig
 import Foundation
+import ProcessSupport
 
 struct ConfigGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,13 +41,13 @@ struct ConfigCheck: ParsableCommand {
             let cameras = configuration.cameras.count, locks = configuration.locks.count
             print("\(path): ok (\(cameras) camera\(cameras == 1 ? "" : "s"), \(locks) lock\(locks == 1 ? "" : "s"))")
             if configuration.mqtt.allowAnonymous {
-                fflush(stdout)
+                flushStandardOutput()
                 FileHandle.standardError.write(Data("\(path): warning: mqtt.allow_anonymous = true: facegate logs in to no one, so the bus must be closed some other way\n".utf8))
             }
         } catch let error as ConfigError {
             // Unreadable file: one line, no "FILE:" prefix naming the file twice.
             if error.problems.count == 1, error.problems[0].line == 0 { throw AdminError.configuration(file: path, error) }
-            fflush(stdout)
+            flushStandardOutput()
             let count = error.problems.count
             FileHandle.standardError.write(Data("\(error.description)\n\(path): \(count) problem\(count == 1 ? "" : "s")\n".utf8))
             throw ExitCode.failure

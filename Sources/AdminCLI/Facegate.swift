@@ -2,6 +2,7 @@ import ArgumentParser
 import FacegateConfig
 import Foundation
 import GalleryStore
+import ProcessSupport
 
 @main
 struct Facegate: ParsableCommand {
@@ -63,7 +64,7 @@ struct Facegate: ParsableCommand {
     }
 
     private static func fail(_ message: String, code: Int32) -> Never {
-        fflush(stdout)
+        flushStandardOutput()
         FileHandle.standardError.write(Data("facegate: \(message)\n".utf8))
         Foundation.exit(code)
     }

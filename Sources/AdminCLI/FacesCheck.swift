@@ -3,6 +3,7 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import Vocabulary
 
 struct FacesCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +20,7 @@ struct FacesCheck: ParsableCommand {
         Nothing is stored. Exits 0 whatever the verdict.
         """)
 
-    @Argument(help: ArgumentHelp("A photo (JPEG, PNG or BMP).", valueName: "photo"))
+    @Argument(help: ArgumentHelp("A photo (JPEG, PNG or BMP), or a frame saved by facegate-tap (PPM, PGM or PNG).", valueName: "photo"))
     var photo: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("How many nearest members to show per face.", valueName: "n"))
@@ -88,7 +89,7 @@ struct FaceCheck {
         self.face = face
         self.threshold = threshold
         self.margin = margin
-        let probe = try FaceDescriptor(face.descriptor)
+        let probe = face.descriptor
         nearest = gallery.members.compactMap { member in
             member.descriptors.map { probe.distance(to: $0) }.min().map { Nearest(member: member.ref, distance: $0) }
         }.sorted { ($0.distance, $0.member.name) < ($1.distance, $1.member.name) }
@@ -128,7 +129,7 @@ struct FaceCheck {
     func json(index: Int, top: Int) -> [String: Any] {
         var object: [String: Any] = [
             "index": index,
-            "box": ["left": face.left, "top": face.top, "right": face.right, "bottom": face.bottom],
+            "box": ["left": face.box.left, "top": face.box.top, "right": face.box.right, "bottom": face.box.bottom],
             "quality": face.quality,
             "nearest": nearest.prefix(top).map { ["member": $0.member.name, "distance": $0.distance] as [String: Any] },
             "verdict": kind, "reason": verdict,

@@ -3,13 +3,15 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import ProcessSupport
+import Vocabulary
 
 struct FacesEnroll: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enroll",
         abstract: "Compute face descriptors from photos and store them for a member.",
         discussion: """
-        Each PHOTO (JPEG, PNG or BMP) must show exactly one face, or --face N must say which one \
+        Each PHOTO (JPEG, PNG, BMP, or a PPM/PGM frame from facegate-tap) must show exactly one face, or --face N must say which one \
         to take (faces are numbered from 0, left to right; `facegate faces check PHOTO` shows \
         them). A photo with no face, or with several and no --face, is refused with a message \
         naming the photo and the count; the other photos are still enrolled. A photo already \
@@ -103,7 +105,7 @@ struct FacesEnroll: ParsableCommand {
                 print(outcome.line)
             } else {
                 print("[\(index + 1)/\(photos.count)] \(outcome.line)")
-                fflush(stdout)
+                flushStandardOutput()
             }
         }
         let name = memberName ?? member
@@ -145,7 +147,7 @@ struct FacesEnroll: ParsableCommand {
             memberName = try store.addMember(name: member).name
             print("added member \(memberName!)")
         }
-        let descriptor = try BrokerCore.FaceDescriptor(chosen.descriptor)
+        let descriptor = chosen.descriptor
         do {
             let record = try store.addFace(member: memberName!, descriptor: descriptor, sourceSHA256: hash,
                                            model: PhotoAnalyzer.modelName, detector: engine.detectorSettings)

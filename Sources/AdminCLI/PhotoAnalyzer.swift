@@ -1,17 +1,15 @@
 import FaceEngine
 import FacegateConfig
 import Foundation
+import Vocabulary
 
-// This file alone sees FaceEngine: its FaceDescriptor and BrokerCore's share a name, so the
-// rest of the CLI gets faces as plain values.
-
-/// A face found in a photo, with its descriptor as 128 floats.
+/// A face found in a photo, with its descriptor.
 struct PhotoFace {
-    var left: Int, top: Int, right: Int, bottom: Int
+    var box: FaceBox
     var quality: Double
-    var descriptor: [Float]
+    var descriptor: FaceDescriptor
 
-    var boxText: String { "(l \(left), t \(top), r \(right), b \(bottom))" }
+    var boxText: String { box.description }
 }
 
 /// Finds and describes faces in photo files with the configuration's [recognizer] settings.
@@ -55,7 +53,7 @@ final class PhotoAnalyzer {
         do {
             image = try Image(contentsOfFile: path)
         } catch let FaceEngineError.imageLoadFailed(_, reason) {
-            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG or BMP image (\(reason))")
+            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG, BMP, PPM or PGM image (\(reason))")
         }
         let described: [DescribedFace]
         do {
@@ -64,8 +62,7 @@ final class PhotoAnalyzer {
             throw AdminError.faceEngine("\(path): \(error)")
         }
         return described.map { f in
-            PhotoFace(left: f.face.box.left, top: f.face.box.top, right: f.face.box.right, bottom: f.face.box.bottom,
-                      quality: f.face.quality, descriptor: f.descriptor.values)
-        }.sorted { ($0.left, $0.top) < ($1.left, $1.top) }
+            PhotoFace(box: f.face.box, quality: f.face.quality, descriptor: f.descriptor)
+        }.sorted { ($0.box.left, $0.box.top) < ($1.box.left, $1.box.top) }
     }
 }

@@ -13,7 +13,7 @@ struct PhotoSizeLimit {
         do {
             header = try ImageHeader(bytes: bytes)
         } catch let error as ImageHeader.ParseError {
-            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG or BMP image (\(error))")
+            throw AdminError.unreadablePhoto(path: path, reason: "not a readable JPEG, PNG, BMP, PPM or PGM image (\(error))")
         }
         guard header.width > 0, header.height > 0 else {
             throw AdminError.unreadablePhoto(path: path, reason: "\(header.format.rawValue) header gives an empty image (\(header.width)x\(header.height))")

@@ -2,6 +2,7 @@ import ArgumentParser
 import FacegateConfig
 import Foundation
 import WireProtocol
+import WireTransport
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,10 +34,13 @@ struct StatusCommand: ParsableCommand {
             print(reply)
             return
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any] else {
-            throw AdminError.brokerReply(socket: socket, reason: "status is not a JSON object")
+        let summary: StatusSummary
+        do {
+            summary = try StatusSummary(json: reply)
+        } catch {
+            throw AdminError.brokerReply(socket: socket, reason: "not the broker's status (\(error))")
         }
-        print(StatusSummary(object).text)
+        print(summary.text)
     }
 
     static func ask(socket: String, configFile: String) throws -> String {

@@ -1,82 +1,91 @@
+import BrokerCore
 import Foundation
 
-/// The broker's status JSON as a few lines a person can read. Tolerant: a key the broker does
-/// not send is left out, one this code does not know still shows under counters.
+/// The broker's status as a few lines a person can read.
 struct StatusSummary {
-    let object: [String: Any]
+    let status: BrokerStatus
 
-    init(_ object: [String: Any]) { self.object = object }
+    init(_ status: BrokerStatus) { self.status = status }
+
+    /// The broker's JSON answer decoded; a reply that is not the broker's status names what
+    /// did not fit.
+    init(json: String) throws {
+        do {
+            status = try JSONDecoder().decode(BrokerStatus.self, from: Data(json.utf8))
+        } catch let error as DecodingError {
+            throw StatusReplyError(reason: Self.describe(error))
+        } catch {
+            throw StatusReplyError(reason: "\(error)")
+        }
+    }
+
+    struct StatusReplyError: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { reason }
+    }
 
     var text: String {
+        let s = status
         var lines: [String] = [headline]
-        let cameras = list("cameras")
-        lines.append("cameras (\(cameras.count)):")
-        lines += indented(Output.table(cameras.map { c in
-            [string(c["id"]), bool(c["connected"]) ? "connected" : "not connected",
-             "received \(number(c["frames_received"]))", "sent \(number(c["frames_admitted"]))",
-             "skipped \(number(c["frames_skipped"]))"]
+        lines.append("cameras (\(s.cameras.count)):")
+        lines += indented(Output.table(s.cameras.map { c in
+            [c.id, c.connected ? "connected" : "not connected", "received \(c.framesReceived)", "sent \(c.framesAdmitted)",
+             "skipped \(c.framesSkipped)"]
         }))
-        let sessions = list("open_sessions")
-        lines.append("open sessions (\(sessions.count)):")
-        lines += indented(Output.table(sessions.map { s in
-            let unlocked = (s["unlocked"] as? [String]) ?? []
-            return [string(s["trigger"]), "session \(string(s["session"]))", "open \(seconds(s["open_for_s"]))",
-                    "closes in \(seconds(s["closes_in_s"]))", unlocked.isEmpty ? "" : "unlocked \(unlocked.joined(separator: ","))"]
+        lines.append("open sessions (\(s.openSessions.count)):")
+        lines += indented(Output.table(s.openSessions.map { o in
+            [o.trigger, "session \(o.session)", "open \(seconds(o.openForSeconds))", "closes in \(seconds(o.closesInSeconds))",
+             o.unlocked.isEmpty ? "" : "unlocked \(o.unlocked.joined(separator: ","))"]
         }))
-        let recognizers = list("recognizers")
-        lines.append("recognizers (\(recognizers.count)):")
-        lines += indented(Output.table(recognizers.map { r in
-            [string(r["peer"]), "credits \(number(r["credits"]))", "in flight \(number(r["in_flight"]))",
-             "sent \(number(r["sent"]))", "results \(number(r["results"]))"]
+        lines.append("recognizers (\(s.recognizers.count)):")
+        lines += indented(Output.table(s.recognizers.map { r in
+            [r.peer, "credits \(r.credits)", "in flight \(r.inFlight)", "sent \(r.sent)", "results \(r.results)"]
         }))
-        let queue = ["pending_txns", "waiting_frames", "frames_dropped", "audit_failures"]
-            .filter { object[$0] != nil }.map { "\($0.replacingOccurrences(of: "_", with: " ")) \(number(object[$0]))" }
-        if !queue.isEmpty { lines.append(queue.joined(separator: ", ")) }
-        if let counters = object["counters"] as? [String: Any] {
-            let scalars = counters.keys.sorted().filter { !(counters[$0] is [String: Any]) }
-            lines.append("counters: " + scalars.map { "\($0) \(number(counters[$0]))" }.joined(separator: ", "))
-            for key in counters.keys.sorted() {
-                guard let nested = counters[key] as? [String: Any] else { continue }
-                let body = nested.isEmpty ? "none" : nested.keys.sorted().map { "\($0) \(number(nested[$0]))" }.joined(separator: ", ")
-                lines.append("\(key.replacingOccurrences(of: "_", with: " ")): \(body)")
-            }
+        var queue = "pending txns \(s.pendingTxns), waiting frames \(s.waitingFrames), frames dropped \(s.framesDropped), "
+            + "audit failures \(s.auditFailures)"
+        if let depth = s.auditQueue {
+            // Frames whose rows wait for the disk, of how many may before recognizers wait.
+            queue += ", audit queue \(depth)" + (s.auditQueueCapacity.map { " of \($0)" } ?? "")
+        }
+        lines.append(queue)
+        lines.append("counters: " + s.counters.totals.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        for (key, counts) in s.counters.breakdowns {
+            let body = counts.isEmpty ? "none" : counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
+            lines.append("\(key.replacingOccurrences(of: "_", with: " ")): \(body)")
         }
         return lines.joined(separator: "\n")
     }
 
     private var headline: String {
-        var parts = ["\(string(object["process"], default: "broker")) pid \(number(object["pid"]))"]
-        if let run = object["run"] as? String { parts[0] += " (run \(run))" }
-        if let mqtt = object["mqtt"] as? [String: Any] {
-            let address = "\(string(mqtt["host"])):\(number(mqtt["port"]))"
-            parts.append(bool(mqtt["connected"]) ? "mqtt connected to \(address)" : "mqtt NOT connected (\(address))")
-        }
-        if object["gallery_members"] != nil { parts.append("\(number(object["gallery_members"])) members in the gallery") }
-        return parts.joined(separator: ", ")
+        let s = status
+        let address = "\(s.mqtt.host):\(s.mqtt.port)"
+        return ["\(s.process) pid \(s.pid) (run \(s.run))",
+                s.mqtt.connected ? "mqtt connected to \(address)" : "mqtt NOT connected (\(address))",
+                "\(s.galleryMembers) members in the gallery"].joined(separator: ", ")
     }
-
-    private func list(_ key: String) -> [[String: Any]] { object[key] as? [[String: Any]] ?? [] }
 
     private func indented(_ table: String) -> [String] {
         table.isEmpty ? ["  none"] : table.split(separator: "\n").map { "  " + $0 }
     }
 
-    private func string(_ value: Any?, default fallback: String = "?") -> String {
-        value.map { "\($0)" } ?? fallback
-    }
+    private func seconds(_ value: Double) -> String { String(format: "%.1f s", value) }
 
-    private func number(_ value: Any?) -> String {
-        switch value {
-        case let n as NSNumber: n.stringValue
-        case let s as String: s
-        default: "?"
+    /// `open_sessions[0].closes_in_s: expected Double, found a string`, not Foundation's paragraph.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : text.isEmpty ? "the reply" : text
         }
-    }
-
-    private func bool(_ value: Any?) -> Bool { (value as? NSNumber)?.boolValue ?? false }
-
-    private func seconds(_ value: Any?) -> String {
-        guard let n = value as? NSNumber else { return "?" }
-        return String(format: "%.1f s", n.doubleValue)
+        switch error {
+        case let .keyNotFound(key, context):
+            let at = path(context)
+            return "\(at == "the reply" ? "" : at + ": ")no \"\(key.stringValue)\""
+        case let .typeMismatch(type, context), let .valueNotFound(type, context):
+            return "\(path(context)): expected \(type)"
+        case let .dataCorrupted(context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
     }
 }

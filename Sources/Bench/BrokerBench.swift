@@ -1,8 +1,11 @@
 import BrokerCore
 import Foundation
 import ProcessSupport
+import Synchronization
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// The broker's figures: the decision core in-process (occupancy events, snapshot lookups,
 /// decisions per second), then the real facegate-broker process ingesting and forwarding
@@ -73,7 +76,7 @@ enum BrokerBench {
                 let camera = cameras[i % 4].id
                 guard let txn = engine2.frameCaptured(camera: camera, captureTime: now - TimeSpan(nanoseconds: 5_000),
                                                       imageSize: ImageSize(width: 640, height: 480), now: now).txn else { continue }
-                let face = DetectedFace(region: FaceRegion(left: 100, top: 100, right: 200, bottom: 200), descriptor: probes[i % probes.count])
+                let face = DetectedFace(box: FaceBox(left: 100, top: 100, right: 200, bottom: 200), descriptor: probes[i % probes.count])
                 let decisions = engine2.resultArrived(txn: txn, faces: [face], now: now, gallery: gallery)
                 unlocks += decisions.filter(\.isUnlock).count
                 // Refresh the sessions now and then so they stay open.
@@ -165,11 +168,10 @@ enum BrokerBench {
     }
 }
 
-final class Counter64: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+final class Counter64: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
 }
 
 enum BenchError: Error, CustomStringConvertible {

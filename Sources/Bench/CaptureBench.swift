@@ -1,7 +1,9 @@
 import CameraCapture
 import Foundation
 import ProcessSupport
+import Synchronization
 import WireProtocol
+import WireTransport
 
 /// Frames/s the capture path decodes, converts and delivers for the clip, next to
 /// `gst-launch-1.0 <the same pipeline> ! fakesink sync=false` in the same run.
@@ -164,23 +166,19 @@ enum CaptureBench {
 }
 
 /// First and last delivery times and the count, from the session thread, read after it ended.
-private final class FrameTiming: @unchecked Sendable {
-    private let lock = NSLock()
-    private var first: UInt64 = 0
-    private var last: UInt64 = 0
-    private var count = 0
+private final class FrameTiming: Sendable {
+    private let state = Mutex((first: UInt64(0), last: UInt64(0), count: 0))
 
     func mark() {
         let now = MonotonicClock.nowNanoseconds()
-        lock.lock()
-        if count == 0 { first = now }
-        last = now
-        count += 1
-        lock.unlock()
+        state.withLock { s in
+            if s.count == 0 { s.first = now }
+            s.last = now
+            s.count += 1
+        }
     }
 
     var result: (count: Int, seconds: Double) {
-        lock.lock(); defer { lock.unlock() }
-        return (count, Double(last - first) / 1e9)
+        state.withLock { s in (s.count, Double(s.last - s.first) / 1e9) }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GalleryStore
 import MQTTClient
 import ProcessSupport
+import Synchronization
 import TestSupport
 import WireProtocol
 
@@ -95,10 +96,9 @@ enum EndToEndBench {
     }
 }
 
-final class UnlockRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var arrivals: [UInt64] = []
-    func record(_ topic: String) { lock.lock(); arrivals.append(MonotonicClock.nowNanoseconds()); lock.unlock() }
-    var count: Int { lock.lock(); defer { lock.unlock() }; return arrivals.count }
-    var last: UInt64? { lock.lock(); defer { lock.unlock() }; return arrivals.last }
+final class UnlockRecorder: Sendable {
+    private let arrivals = Mutex<[UInt64]>([])
+    func record(_ topic: String) { arrivals.withLock { $0.append(MonotonicClock.nowNanoseconds()) } }
+    var count: Int { arrivals.withLock { $0.count } }
+    var last: UInt64? { arrivals.withLock { $0.last } }
 }

@@ -1,7 +1,10 @@
 import FaceEngine
 import Foundation
 import ProcessSupport
+import Synchronization
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// Face engine figures: per-frame milliseconds for detection, descriptors and both on the
 /// 240p...1080p photos, for the reference settings and for the speed options, side by side
@@ -192,7 +195,7 @@ enum EngineBench {
         return (box, distance)
     }
 
-    static func centreDistance(_ a: FaceDetection.Box, _ b: FaceDetection.Box) -> Int {
+    static func centreDistance(_ a: FaceBox, _ b: FaceBox) -> Int {
         abs(a.left + a.right - b.left - b.right) + abs(a.top + a.bottom - b.top - b.bottom)
     }
 
@@ -255,10 +258,10 @@ enum EngineBench {
     }
 
     /// First error thrown by any of several concurrent workers.
-    final class ErrorBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var error: Error?
-        func set(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+    final class ErrorBox: Sendable {
+        private let first = Mutex<(any Error)?>(nil)
+        var error: (any Error)? { first.withLock { $0 } }
+        func set(_ e: any Error) { first.withLock { if $0 == nil { $0 = e } } }
     }
 }
 
@@ -283,7 +286,7 @@ enum RecognizerOverhead {
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw BenchFailure("mkdtemp failed")
         }
-        let dir = String(cString: template)
+        let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let socketPath = dir + "/recognizer.sock"
         let listener = try UnixSocket.listen(path: socketPath)
@@ -294,7 +297,7 @@ enum RecognizerOverhead {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["--socket", socketPath, "--models", modelsDirectory, "--name", "bench",
                              "--heartbeat-seconds", "3600", "--max-detect-width", String(maxDetectWidth ?? 0)]
-        FileManager.default.createFile(atPath: dir + "/recognizer.log", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/recognizer.log", contents: nil) // the open below throws if not
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/recognizer.log"))
         process.standardError = logHandle
         process.standardOutput = logHandle
@@ -408,7 +411,7 @@ enum PythonComparison {
     /// Runs a command, stdout and stderr together (through a file: no pipe to fill up).
     static func runCommand(_ argv: [String]) -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("facegate-pybench-\(getpid())-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil) // the open below fails if not
         defer { try? FileManager.default.removeItem(at: log) }
         guard let handle = try? FileHandle(forWritingTo: log) else { return (-1, "cannot create \(log.path)") }
         let process = Process()
@@ -428,6 +431,7 @@ enum PythonComparison {
     }
 
     static let pythonScript = #"""
+import WireTransport
 import json, os, statistics, sys, time, types
 
 faces_dir, models_dir, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])

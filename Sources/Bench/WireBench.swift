@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// 640x480 RGB frames through a WireProtocol connection (encode, gathered send, streaming
 /// decode, validation) against a raw Unix-socket copy of the same bytes, in the same run,

@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
 
 /// The decoder against many more mutated messages than the unit test runs: a seed corpus of
@@ -12,8 +13,8 @@ enum WireFuzz {
                                width: 3, height: 2, stride: 12, pixels: PixelData((0..<24).map { UInt8($0) }))
         let snapshot = Snapshot(captureMonotonicNs: 5, motion: true,
                                 sessions: [SnapshotSession(sessionID: 9, lock: "DC001"), SnapshotSession(sessionID: 10, lock: "DC006")])
-        let face = DetectedFaceRecord(box: FaceBox(left: 1, top: 2, right: 30, bottom: 40), quality: 0.9,
-                                      descriptor: (0..<128).map { Float($0) / 256 })
+        let face = DetectedFace(box: FaceBox(left: 1, top: 2, right: 30, bottom: 40), quality: 0.9,
+                                descriptor: try! FaceDescriptor((0..<128).map { Float($0) / 256 }))
         let messages: [Message] = [
             .hello(Hello(role: .recognizer, name: "r1", pid: 42)),
             .frame(frame),

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The kind of a decision; its raw value is what the audit table stores.
 public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     /// At least one lock is unlocked.
@@ -68,7 +70,7 @@ public struct Decision: Hashable, Sendable {
     /// Position of the face in the result (0-based); nil for a decision about the whole frame
     /// (`recognizerError`).
     public var faceIndex: Int?
-    public var region: FaceRegion?
+    public var box: FaceBox?
     /// The matched member (also for stale or unknown-txn results, to show who it was); nil for
     /// unknown and ambiguous faces.
     public var member: MemberRef?

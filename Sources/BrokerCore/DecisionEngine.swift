@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The broker's whole decision state: trigger timelines, pending txns, and the rules that turn
 /// a recognition result into unlocks.
 ///
@@ -271,7 +273,7 @@ public struct DecisionEngine: Sendable {
         counters.txnsExpired += txns.expire(now: now)
         guard let pending = txns.take(txn) else { return nil }
         let decision = Decision(kind: .recognizerError, txn: txn, camera: pending.snapshot.camera,
-                                snapshot: pending.snapshot, faceIndex: nil, region: nil, member: nil, distance: nil,
+                                snapshot: pending.snapshot, faceIndex: nil, box: nil, member: nil, distance: nil,
                                 unlockedLocks: [], verdicts: [], reason: "recognizer could not process the frame: \(reason)")
         return tally([decision])[0]
     }
@@ -297,7 +299,7 @@ public struct DecisionEngine: Sendable {
                 continue
             }
             if let zone = zones[lock] {
-                guard let c = face.region.normalizedCentre(in: pending.imageSize), zone.contains(x: c.x, y: c.y) else {
+                guard let c = face.box.normalizedCentre(in: pending.imageSize), zone.contains(x: c.x, y: c.y) else {
                     verdicts.append(LockVerdict(lock: lock, status: .outsideZone))
                     continue
                 }
@@ -355,7 +357,7 @@ public struct DecisionEngine: Sendable {
         let who = "\(member.name) matched at \(fmt3(distance))"
         let details = verdicts.map { Self.describe($0) }.joined(separator: "; ")
         return Decision(kind: kind, txn: pending.txn, camera: snapshot.camera, snapshot: snapshot, faceIndex: index,
-                        region: face.region, member: member.ref, distance: distance, unlockedLocks: unlocked,
+                        box: face.box, member: member.ref, distance: distance, unlockedLocks: unlocked,
                         claims: claims.sorted { $0.lock < $1.lock }, verdicts: verdicts, reason: "\(who); \(details)")
     }
 
@@ -412,7 +414,7 @@ public struct DecisionEngine: Sendable {
             who = "ambiguous: \(best.member.name) at \(fmt3(best.distance)) and \(other.member.name) at \(fmt3(other.distance)) are closer than match_margin \(m.margin)"
         }
         return Decision(kind: kind, txn: txn, camera: pending?.snapshot.camera, snapshot: pending?.snapshot,
-                        faceIndex: index, region: face.region, member: member, distance: distance, unlockedLocks: [],
+                        faceIndex: index, box: face.box, member: member, distance: distance, unlockedLocks: [],
                         verdicts: [], reason: why.map { "\(who); \($0)" } ?? who)
     }
 

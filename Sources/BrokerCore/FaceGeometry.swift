@@ -1,28 +1,4 @@
-/// A face's bounding box in pixels of the frame it was found in.
-public struct FaceRegion: Hashable, Sendable, Codable {
-    public var left: Double, top: Double, right: Double, bottom: Double
-
-    public init(left: Double, top: Double, right: Double, bottom: Double) {
-        self.left = left; self.top = top; self.right = right; self.bottom = bottom
-    }
-
-    /// The box centre in normalized image coordinates (0...1 across and down), nil when the
-    /// image size is unusable.
-    public func normalizedCentre(in size: ImageSize) -> (x: Double, y: Double)? {
-        guard size.width > 0, size.height > 0 else { return nil }
-        let x = (left + right) / 2 / Double(size.width)
-        let y = (top + bottom) / 2 / Double(size.height)
-        guard x.isFinite, y.isFinite else { return nil }
-        return (x, y)
-    }
-}
-
-/// Width and height in pixels of a captured frame.
-public struct ImageSize: Hashable, Sendable, Codable {
-    public var width: Int
-    public var height: Int
-    public init(width: Int, height: Int) { self.width = width; self.height = height }
-}
+import Vocabulary
 
 /// A rectangle in normalized image coordinates: x from 0 (left edge) to 1 (right edge), y from
 /// 0 (top) to 1 (bottom). Contains a point when `minX <= x < maxX` and `minY <= y < maxY`, the
@@ -66,11 +42,4 @@ public enum ZoneError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .empty(why): "zone is empty: \(why)"
         }
     }
-}
-
-/// One face a recognizer found in a frame.
-public struct DetectedFace: Hashable, Sendable {
-    public var region: FaceRegion
-    public var descriptor: FaceDescriptor
-    public init(region: FaceRegion, descriptor: FaceDescriptor) { self.region = region; self.descriptor = descriptor }
 }

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A member as decisions and audit rows name them.
 public struct MemberRef: Hashable, Sendable, Codable, CustomStringConvertible {
     public var id: MemberID
@@ -67,7 +69,7 @@ public struct Gallery: Sendable {
             flat.withUnsafeBufferPointer { f in
                 let dim = FaceDescriptor.dimension
                 for k in 0..<owner.count {
-                    let d = squaredDistance(p.baseAddress!, f.baseAddress! + k * dim)
+                    let d = FaceDescriptor.squaredDistance(p.baseAddress!, f.baseAddress! + k * dim)
                     if d < bestPerMember[owner[k]] { bestPerMember[owner[k]] = d }
                 }
             }

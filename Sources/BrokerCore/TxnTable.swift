@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// A frame sent for recognition, waiting for its result.
 public struct PendingTxn: Hashable, Sendable {
     public var txn: DetectingTxn

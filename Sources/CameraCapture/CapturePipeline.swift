@@ -1,6 +1,7 @@
 import CGStreamer
 import Foundation
 import ProcessSupport
+import Vocabulary
 
 /// One built GStreamer pipeline, driven entirely from the thread that owns it: it pulls samples
 /// from the appsink and polls the bus itself, so no GLib main loop and no signal callbacks.

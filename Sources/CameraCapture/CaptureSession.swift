@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import Synchronization
+import Vocabulary
 
 /// Keeps one camera's frames coming: builds the pipeline, hands every frame to `onFrame` on
 /// the session's own thread, and when the camera fails (bus error, end of a live stream, no
@@ -9,6 +10,8 @@ import Synchronization
 ///
 /// `onFrame` runs on the capture thread; while it runs, newer frames replace each other in the
 /// appsink (one slot), so a slow handler sees fewer, fresh frames, never a backlog.
+///
+/// Reason for @unchecked: the thread, state, totals and pipeline are guarded by `lock`.
 public final class CaptureSession: @unchecked Sendable {
     public enum State: String, Sendable {
         case idle, starting, running, restarting, finished, stopped
@@ -100,7 +103,7 @@ public final class CaptureSession: @unchecked Sendable {
     }
 
     private func run() {
-        log.info("capture starting", ["source": source.logDescription, "format": settings.pixelFormat.rawValue,
+        log.info("capture starting", ["source": source.logDescription, "format": settings.pixelFormat.description,
                                       "max_width": settings.maxWidth.map(String.init) ?? "none",
                                       "max_fps": settings.maxFps.map { String(describing: $0) } ?? "none"])
         var backoff = Backoff(initial: settings.restartBackoffInitial, maximum: settings.restartBackoffMaximum)
@@ -186,7 +189,7 @@ public final class CaptureSession: @unchecked Sendable {
                     deliveredAny = true
                     setState(.running)
                     log.info("first frame", ["width": pulled.width, "height": pulled.height, "stride": pulled.stride,
-                                             "format": settings.pixelFormat.rawValue,
+                                             "format": settings.pixelFormat.description,
                                              "age_ms": String(format: "%.2f", Double(Int64(lastProgress) - Int64(pulled.captureMonotonicNs)) / 1e6)])
                 }
                 if !pulled.hasPipelineTimestamp {

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// How a camera's frames are shaped and how hard the session tries to keep them coming.
 public struct CaptureSettings: Sendable, Equatable {
     public enum Pacing: Sendable, Equatable {

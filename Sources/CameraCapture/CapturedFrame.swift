@@ -1,18 +1,7 @@
-/// Pixel layouts a capture pipeline can deliver.
-public enum PixelFormat: String, Sendable, CaseIterable {
-    /// 3 bytes per pixel, R G B, rows padded to 4 bytes (see `CapturedFrame.stride`).
-    case rgb24
-    /// 1 byte per pixel, luma only, rows padded to 4 bytes.
-    case gray8
+import Vocabulary
 
-    public var bytesPerPixel: Int {
-        switch self {
-        case .rgb24: 3
-        case .gray8: 1
-        }
-    }
-
-    /// The GStreamer raw video format name.
+extension PixelFormat {
+    /// The GStreamer raw video format name (rows padded to 4 bytes, see `CapturedFrame.stride`).
     var gstFormat: String {
         switch self {
         case .rgb24: "RGB"

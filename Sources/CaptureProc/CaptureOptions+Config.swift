@@ -26,7 +26,7 @@ extension CaptureOptions {
             }
             source = .rtsp(url: url, transport: transport, latencyMs: camera.rtspLatencyMilliseconds)
         }
-        let settings = CaptureSettings(pixelFormat: camera.pixelFormat == .gray ? .gray8 : .rgb24,
+        let settings = CaptureSettings(pixelFormat: camera.pixelFormat,
                                        maxWidth: camera.maxWidth > 0 ? camera.maxWidth : nil,
                                        maxFps: camera.fps, noFrameTimeout: camera.watchdogSeconds)
         let sockets = URL(fileURLWithPath: configuration.runtime.socketsDirectory)

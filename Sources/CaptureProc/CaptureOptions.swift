@@ -1,6 +1,6 @@
+import ArgumentParser
 import CameraCapture
 import Foundation
-import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-capture process needs, from `--config FILE --camera ID` or from
@@ -15,66 +15,6 @@ struct CaptureOptions {
     var controlSocket: String?
     var maxFrameBytes: Int
 
-    static let usage = """
-    usage: facegate-capture --config FILE --camera ID [overrides]
-           facegate-capture --camera ID --source URI --socket PATH [options]
-
-    Captures one camera and sends its frames, stamped with their capture time, to the broker.
-
-      --config FILE        facegate TOML file: the camera's [[cameras]] entry and [runtime]
-      --camera ID          which camera this process captures (required)
-      --source URI         rtsp://, v4l2://, file://, image://, test:// (see CaptureSource)
-      --socket PATH        the broker's capture socket
-      --control PATH       serve tap copies and status on this socket
-      --fps N              at most N frames per second (fractions allowed)
-      --max-width N        scale wider frames down to N pixels, keeping the aspect ratio
-      --gray               send 8-bit gray instead of RGB
-      --watchdog-seconds S rebuild the pipeline after S seconds without a frame (default 10)
-      --max-frame-bytes N  largest message the broker accepts (default \(FrameDecoder.defaultMaxBodyLength))
-    """
-
-    /// Parses `arguments` (without the program name). Every problem is a `CaptureOptionsError`
-    /// naming the flag.
-    static func parse(_ arguments: [String]) throws -> CaptureOptions {
-        var flags = try CommandLineFlags(arguments)
-        if flags.bool("--help") || flags.bool("-h") { throw CaptureOptionsError.helpRequested }
-        let configPath = try flags.value("--config")
-        guard let cameraId = try flags.value("--camera"), !cameraId.isEmpty else {
-            throw CaptureOptionsError.missing("--camera")
-        }
-        var base = try configPath.map { try CaptureOptions.fromConfig(path: $0, cameraId: cameraId) }
-
-        let sourceText = try flags.value("--source")
-        let socket = try flags.value("--socket")
-        let control = try flags.value("--control")
-        let fps = try flags.number("--fps", positive: true)
-        let maxWidth = try flags.number("--max-width", positive: true).map { Int($0) }
-        let gray = flags.bool("--gray")
-        let watchdog = try flags.number("--watchdog-seconds", positive: true)
-        let maxFrameBytes = try flags.number("--max-frame-bytes", positive: true).map { Int($0) }
-        try flags.rejectLeftovers()
-
-        if base == nil {
-            guard let sourceText else { throw CaptureOptionsError.missing("--source (or --config)") }
-            guard let socket else { throw CaptureOptionsError.missing("--socket (or --config)") }
-            base = CaptureOptions(cameraId: cameraId, source: try parseSource(sourceText), settings: CaptureSettings(),
-                                  brokerSocket: socket, controlSocket: nil, maxFrameBytes: FrameDecoder.defaultMaxBodyLength)
-        }
-        var options = base!
-        if let sourceText { options.source = try parseSource(sourceText) }
-        if let socket { options.brokerSocket = socket }
-        if let control { options.controlSocket = control }
-        if let fps { options.settings.maxFps = fps }
-        if let maxWidth {
-            guard maxWidth >= 16 else { throw CaptureOptionsError.invalid("--max-width", "\(maxWidth)", "at least 16") }
-            options.settings.maxWidth = maxWidth
-        }
-        if gray { options.settings.pixelFormat = .gray8 }
-        if let watchdog { options.settings.noFrameTimeout = watchdog }
-        if let maxFrameBytes { options.maxFrameBytes = maxFrameBytes }
-        return options
-    }
-
     static func parseSource(_ text: String) throws -> CaptureSource {
         do {
             return try CaptureSource(uri: text)
@@ -84,20 +24,126 @@ struct CaptureOptions {
     }
 }
 
+/// facegate-capture's command line. The flag names are those the systemd units, the runit run
+/// scripts and the tests use; keep them.
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facegate-capture",
+        abstract: "Capture one camera and send its frames, stamped with their capture time, to the broker.",
+        usage: """
+        facegate-capture --config <file> --camera <id> [<overrides>]
+        facegate-capture --camera <id> --source <uri> --socket <path> [<options>]
+        """,
+        discussion: """
+        With --config, the camera's [[cameras]] entry and [runtime] give everything (the broker's \
+        capture socket and this process's control socket are in runtime.sockets_dir); any other \
+        flag overrides the file. Without it, --source and --socket are required.
+
+        Runs until SIGTERM or SIGINT. Exits 2 for a bad command line or configuration.
+        """)
+
+    @Option(help: ArgumentHelp("facegate TOML file: the camera's [[cameras]] entry and [runtime].", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Which camera this process captures (its [[cameras]] id).", valueName: "id"))
+    var camera: String
+
+    @Option(help: ArgumentHelp("rtsp://, v4l2://, file://, image://, test:// (overrides the camera's source).", valueName: "uri"))
+    var source: String?
+
+    @Option(help: ArgumentHelp("The broker's capture socket.", valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Serve tap copies and status on this socket.", valueName: "path"))
+    var control: String?
+
+    @Option(help: ArgumentHelp("At most this many frames per second (fractions allowed).", valueName: "n"))
+    var fps: Double?
+
+    @Option(help: ArgumentHelp("Scale wider frames down to this many pixels, keeping the aspect ratio (at least 16).",
+                               valueName: "n"))
+    var maxWidth: Int?
+
+    @Flag(help: "Send 8-bit gray instead of RGB.")
+    var gray = false
+
+    @Option(help: ArgumentHelp("Rebuild the pipeline after this many seconds without a frame (default 10).", valueName: "s"))
+    var watchdogSeconds: Double?
+
+    @Option(help: ArgumentHelp("Largest message the broker accepts (default \(FrameDecoder.defaultMaxBodyLength)).",
+                               valueName: "n"))
+    var maxFrameBytes: Int?
+
+    func validate() throws {
+        if camera.isEmpty { throw ValidationError("--camera: must not be empty") }
+        try positive("--fps", fps)
+        try positive("--watchdog-seconds", watchdogSeconds)
+        try positive("--max-frame-bytes", maxFrameBytes.map(Double.init))
+        if let maxWidth, maxWidth < 16 { throw ValidationError("--max-width \(maxWidth): expected at least 16") }
+    }
+
+    private func positive(_ flag: String, _ value: Double?) throws {
+        if let value, !(value > 0 && value.isFinite) {
+            throw ValidationError("\(flag) \(String(format: "%g", value)): expected a positive number")
+        }
+    }
+
+    /// The configuration file's camera, then the flags over it.
+    func options() throws -> CaptureOptions {
+        var options: CaptureOptions
+        if let config {
+            options = try CaptureOptions.fromConfig(path: config, cameraId: camera)
+        } else {
+            // Checked here rather than in validate(), which ArgumentParser runs before it
+            // reports a misspelt flag: `--confg` must be named as what is wrong.
+            guard let source else { throw CaptureOptionsError.config("missing --source (or --config)") }
+            guard let socket else { throw CaptureOptionsError.config("missing --socket (or --config)") }
+            options = CaptureOptions(cameraId: camera, source: try CaptureOptions.parseSource(source), settings: CaptureSettings(),
+                                     brokerSocket: socket, controlSocket: nil, maxFrameBytes: FrameDecoder.defaultMaxBodyLength)
+        }
+        if let source { options.source = try CaptureOptions.parseSource(source) }
+        if let socket { options.brokerSocket = socket }
+        if let control { options.controlSocket = control }
+        if let fps { options.settings.maxFps = fps }
+        if let maxWidth { options.settings.maxWidth = maxWidth }
+        if gray { options.settings.pixelFormat = .gray8 }
+        if let watchdogSeconds { options.settings.noFrameTimeout = watchdogSeconds }
+        if let maxFrameBytes { options.maxFrameBytes = maxFrameBytes }
+        return options
+    }
+
+    func run() throws {
+        let options: CaptureOptions
+        do {
+            options = try self.options()
+        } catch {
+            // A configuration the process cannot start from is a usage error: exit 2, like a bad flag.
+            throw ValidationError("\(error)")
+        }
+        let status = CaptureProcess(options: options).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// ArgumentParser's `main()`, except that a bad command line or configuration exits 2 (as
+    /// facegate-capture always has) instead of 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
 enum CaptureOptionsError: Error, CustomStringConvertible {
-    case helpRequested
-    case missing(String)
-    case invalid(String, String, String)
-    case unknown(String)
     case badSource(String)
     case config(String)
 
     var description: String {
         switch self {
-        case .helpRequested: CaptureOptions.usage
-        case let .missing(flag): "missing \(flag)"
-        case let .invalid(flag, value, expected): "\(flag) \(value): expected \(expected)"
-        case let .unknown(arg): "unknown argument '\(arg)'"
         case let .badSource(why): why
         case let .config(why): why
         }

@@ -2,9 +2,13 @@ import CameraCapture
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// One facegate-capture process: a capture session for the camera, the link to the broker, the
 /// tap/status socket, and the service duties (SIGTERM, sd_notify READY/WATCHDOG/STOPPING).
+///
+/// Reason for @unchecked: `session`, `link` and `control` are set once in `run()` before any
+/// thread that reads them starts.
 final class CaptureProcess: @unchecked Sendable {
     let options: CaptureOptions
     private let log: Log
@@ -80,7 +84,7 @@ final class CaptureProcess: @unchecked Sendable {
 
     static func videoFrame(_ frame: CapturedFrame, camera: String) -> VideoFrame {
         VideoFrame(camera: camera, sequence: frame.seq, captureMonotonicNs: frame.captureMonotonicNs,
-                   captureWallNs: frame.captureWallNs, format: frame.pixelFormat == .gray8 ? .gray8 : .rgb24,
+                   captureWallNs: frame.captureWallNs, format: frame.pixelFormat,
                    width: UInt32(frame.width), height: UInt32(frame.height), stride: UInt32(frame.stride),
                    pixels: PixelData(frame.pixels))
     }

@@ -1,15 +1,16 @@
 import Foundation
+import ProcessSupport
 
 /// The demo's stdout is a narration that is often piped (make, tee): every line is flushed at
 /// once so that it appears when it happens, and stderr lines land in order with it.
 enum Console {
     static func say(_ line: String = "") {
         print(line)
-        fflush(stdout)
+        flushStandardOutput()
     }
 
     static func error(_ line: String) {
-        fflush(stdout)
+        flushStandardOutput()
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

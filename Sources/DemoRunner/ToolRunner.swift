@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs short commands to completion (the admin CLI, gst-launch-1.0) and finds tools.
 enum ToolRunner {
@@ -47,7 +48,11 @@ enum ToolRunner {
     }
 }
 
-/// stderr read on another thread; the DispatchGroup orders the write before the read.
-private final class ErrorText: @unchecked Sendable {
-    var data = Data()
+/// stderr read on another thread.
+private final class ErrorText: Sendable {
+    private let bytes = Mutex(Data())
+    var data: Data {
+        get { bytes.withLock { $0 } }
+        set { bytes.withLock { $0 = newValue } }
+    }
 }

@@ -1,14 +1,20 @@
 import CDlibShim
 import Foundation
+import Vocabulary
 
 /// A face found in an image together with its descriptor.
 public struct DescribedFace: Sendable, Equatable {
     public var face: FaceDetection
-    public var descriptor: DescriptorVector
+    public var descriptor: FaceDescriptor
 
-    public init(face: FaceDetection, descriptor: DescriptorVector) {
+    public init(face: FaceDetection, descriptor: FaceDescriptor) {
         self.face = face
         self.descriptor = descriptor
+    }
+
+    /// What leaves the engine: the face as every other part of facegate speaks of it.
+    public var detected: DetectedFace {
+        DetectedFace(box: face.box, quality: Float(face.quality), descriptor: descriptor)
     }
 }
 
@@ -18,6 +24,9 @@ public struct DescribedFace: Sendable, Equatable {
 /// holds `options.threads` independent instances and lends one to each call, so up to that
 /// many calls run in parallel; further callers wait for an instance to come back. Safe to
 /// share between threads.
+///
+/// Reason for @unchecked: the C instances are lent out under `condition` (an NSCondition, as
+/// callers wait for one to come back), each used by one thread at a time.
 public final class FaceEngine: @unchecked Sendable {
     public let options: FaceEngineOptions
 
@@ -81,7 +90,7 @@ public final class FaceEngine: @unchecked Sendable {
     }
 
     /// The same on pixels the caller owns (e.g. a received frame), without copying them.
-    public func detect(pixels: UnsafeRawBufferPointer, format: Image.PixelFormat, width: Int, height: Int,
+    public func detect(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int,
                        stride: Int) throws -> [FaceDetection] {
         var image = try shimImage(pixels, format, width, height, stride)
         let maxWidth = Int32(options.maxDetectWidth ?? 0)
@@ -105,26 +114,31 @@ public final class FaceEngine: @unchecked Sendable {
     // MARK: Descriptors
 
     /// One descriptor per face, computed from its landmarks on this same image.
-    public func descriptors(for faces: [FaceDetection], in image: Image) throws -> [DescriptorVector] {
+    public func descriptors(for faces: [FaceDetection], in image: Image) throws -> [FaceDescriptor] {
         try image.bytes.withUnsafeBytes { pixels in
             try descriptors(for: faces, pixels: pixels, format: image.format, width: image.width,
                             height: image.height, stride: image.stride)
         }
     }
 
-    public func descriptors(for faces: [FaceDetection], pixels: UnsafeRawBufferPointer, format: Image.PixelFormat,
-                            width: Int, height: Int, stride: Int) throws -> [DescriptorVector] {
+    public func descriptors(for faces: [FaceDetection], pixels: UnsafeRawBufferPointer, format: PixelFormat,
+                            width: Int, height: Int, stride: Int) throws -> [FaceDescriptor] {
         guard !faces.isEmpty else { return [] }
         var image = try shimImage(pixels, format, width, height, stride)
         var shimFaces = try faces.map { try $0.shimFace() }
-        var values = [Float](repeating: 0, count: faces.count * DescriptorVector.length)
+        var values = [Float](repeating: 0, count: faces.count * FaceDescriptor.dimension)
         try withInstance { engine in
             try ShimCall.run { message, size in
                 fg_descriptors(engine, &image, &shimFaces, Int32(faces.count), &values, message, size)
             }
         }
-        return (0..<faces.count).map {
-            DescriptorVector(unchecked: Array(values[$0 * DescriptorVector.length..<($0 + 1) * DescriptorVector.length]))
+        return try (0..<faces.count).map {
+            let n = FaceDescriptor.dimension
+            do {
+                return try FaceDescriptor(Array(values[$0 * n..<($0 + 1) * n]))
+            } catch {
+                throw FaceEngineError.engineFailure("descriptor of face \($0): \(error)")
+            }
         }
     }
 
@@ -150,7 +164,7 @@ public final class FaceEngine: @unchecked Sendable {
         return try body(engine)
     }
 
-    private func shimImage(_ pixels: UnsafeRawBufferPointer, _ format: Image.PixelFormat, _ width: Int,
+    private func shimImage(_ pixels: UnsafeRawBufferPointer, _ format: PixelFormat, _ width: Int,
                            _ height: Int, _ stride: Int) throws -> fg_image {
         let limit = Int(Int32.max)
         guard (0...limit).contains(width), (0...limit).contains(height), (0...limit).contains(stride) else {
@@ -163,12 +177,12 @@ public final class FaceEngine: @unchecked Sendable {
 
 extension FaceDetection {
     init(shim f: fg_face, imageWidth: Int, imageHeight: Int) {
-        let raw = Box(left: Int(f.left), top: Int(f.top), right: Int(f.right), bottom: Int(f.bottom))
+        let raw = FaceBox(left: Int(f.left), top: Int(f.top), right: Int(f.right), bottom: Int(f.bottom))
         let points: [Point] = withUnsafeBytes(of: f.landmarks) { bytes in
             let xy = bytes.bindMemory(to: Int32.self)
             return (0..<Int(f.landmark_count)).map { Point(x: Int(xy[2 * $0]), y: Int(xy[2 * $0 + 1])) }
         }
-        self.init(box: raw.clipped(width: imageWidth, height: imageHeight), detectorBox: raw,
+        self.init(box: raw.clipped(to: ImageSize(width: imageWidth, height: imageHeight)), detectorBox: raw,
                   detectorScore: f.score, landmarks: points)
     }
 

@@ -4,7 +4,7 @@
 /// 2.7 MB PNG can announce 30000×30000), so callers compare the header with a pixel limit
 /// first. Reads only the header fields of the formats `Image(contentsOfFile:)` accepts.
 public struct ImageHeader: Sendable, Equatable {
-    public enum Format: String, Sendable { case png = "PNG", jpeg = "JPEG", bmp = "BMP" }
+    public enum Format: String, Sendable { case png = "PNG", jpeg = "JPEG", bmp = "BMP", ppm = "PPM", pgm = "PGM" }
 
     public var format: Format
     public var width: Int
@@ -16,12 +16,14 @@ public struct ImageHeader: Sendable, Equatable {
         case unknownFormat
         case truncated(Format)
         case noFrameHeader
+        case malformed(Format, String)
 
         public var description: String {
             switch self {
-            case .unknownFormat: "not a JPEG, PNG or BMP file (unknown header)"
+            case .unknownFormat: "not a JPEG, PNG, BMP, PPM or PGM file (unknown header)"
             case let .truncated(format): "\(format.rawValue) header is truncated"
             case .noFrameHeader: "JPEG without a frame header (SOFn) giving its size"
+            case let .malformed(format, why): "\(format.rawValue) header is malformed: \(why)"
             }
         }
     }
@@ -70,6 +72,16 @@ public struct ImageHeader: Sendable, Equatable {
             } else {
                 // Negative height means rows stored top-down; the size is its magnitude.
                 self.init(format: .bmp, width: abs(Int(le32(18))), height: abs(Int(le32(22))))
+            }
+        } else if PortableAnymap.hasSignature(bytes) {
+            let format: Format = bytes[1] == UInt8(ascii: "5") ? .pgm : .ppm
+            do {
+                let header = try PortableAnymap(header: bytes)
+                self.init(format: format, width: header.width, height: header.height)
+            } catch PortableAnymap.HeaderError.malformed(let why) {
+                throw ParseError.malformed(format, why)
+            } catch {
+                throw ParseError.truncated(format)
             }
         } else {
             throw ParseError.unknownFormat

@@ -1,8 +1,8 @@
 import Foundation
+import Vocabulary
 
 /// One `[[cameras]]` entry: a camera at a door, the locks it can see, and its motion trigger.
 public struct CameraSettings: Equatable, Sendable {
-    public enum PixelFormat: String, Sendable { case rgb, gray }
     public enum RTSPTransport: String, Sendable { case tcp, udp, auto }
 
     public var id: String
@@ -48,7 +48,7 @@ public struct CameraSettings: Equatable, Sendable {
 
     public static let sourceSchemes = ["rtsp", "rtsps", "file", "v4l2", "image", "test"]
 
-    public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb,
+    public init(id: String, source: String, fps: Double = 10, maxWidth: Int = 1280, pixelFormat: PixelFormat = .rgb24,
                 rtspTransport: RTSPTransport = .tcp, rtspLatencyMilliseconds: Int = 200, watchdogSeconds: Double = 10,
                 locks: [String] = [], motionTopic: String? = nil, motionPayloadOn: String = "ON",
                 motionPayloadOff: String = "OFF", motionJSONKey: String? = nil, motionLocks: [String] = [],
@@ -78,13 +78,13 @@ public struct CameraSettings: Equatable, Sendable {
     /// when the payload means neither (logged and ignored by the caller).
     public func motionState(payload: [UInt8]) -> Bool? {
         if let key = motionJSONKey {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
-                  let value = object[key] else { return nil }
-            // JSON true/false only: a 1 or "1" is not a state (NSNumber hides the difference
-            // except in its class).
-            if let number = value as? NSNumber, type(of: number) == type(of: NSNumber(value: true)) { return number.boolValue }
-            if let string = value as? String { return state(of: string) }
-            return nil
+            let decoder = JSONDecoder()
+            decoder.userInfo[MotionPayload.keyInfo] = key
+            guard let value = (try? decoder.decode(MotionPayload.self, from: Data(payload)))?.value else { return nil }
+            switch value {
+            case let .flag(on): return on
+            case let .text(text): return state(of: text)
+            }
         }
         guard let text = String(bytes: payload, encoding: .utf8) else { return nil }
         return state(of: text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -113,7 +113,8 @@ public struct CameraSettings: Equatable, Sendable {
             reader.problem("max_width", "must be 0 (no limit) or at least 64, not \(maxWidth)")
             maxWidth = defaults.maxWidth
         }
-        pixelFormat = PixelFormat(rawValue: reader.choice("pixel_format", ["rgb", "gray"], default: "rgb")) ?? .rgb
+        // The config's words for the one pixel format vocabulary.
+        pixelFormat = reader.choice("pixel_format", ["rgb", "gray"], default: "rgb") == "gray" ? .gray8 : .rgb24
         rtspTransport = RTSPTransport(rawValue: reader.choice("rtsp_transport", ["tcp", "udp", "auto"], default: "tcp")) ?? .tcp
         rtspLatencyMilliseconds = reader.int("rtsp_latency_ms", default: defaults.rtspLatencyMilliseconds, in: 0...10000)
         watchdogSeconds = reader.number("watchdog_seconds", default: defaults.watchdogSeconds, in: 0...3600, exclusiveLower: true)
@@ -190,5 +191,33 @@ public struct NormalizedRect: Equatable, Sendable {
             return nil
         }
         self.init(x0: v[0], y0: v[1], x1: v[2], y1: v[3])
+    }
+}
+
+/// A JSON motion message: the value under the camera's `motion_json_key`, when it is a JSON
+/// boolean or a string (`1`, null, objects and arrays are no state: nil).
+private struct MotionPayload: Decodable {
+    enum Value { case flag(Bool), text(String) }
+    var value: Value?
+
+    /// The key is the camera's setting, known only at run time.
+    static let keyInfo = CodingUserInfoKey(rawValue: "facegate.motionJSONKey")!
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: Key.self)
+        guard let name = decoder.userInfo[Self.keyInfo] as? String else { return }
+        let key = Key(stringValue: name)
+        if let flag = try? object.decode(Bool.self, forKey: key) {
+            value = .flag(flag)
+        } else if let text = try? object.decode(String.self, forKey: key) {
+            value = .text(text)
+        }
     }
 }

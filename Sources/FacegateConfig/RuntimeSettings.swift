@@ -15,6 +15,12 @@ public struct RuntimeSettings: Equatable, Sendable {
     /// Connections per socket allowed to wait for their hello at once; the oldest is closed
     /// when another comes.
     public var maxUnidentifiedPeers: Int = 16
+    /// Frames whose audit rows may wait for the disk at once; a recognizer connection whose
+    /// next frame finds the queue full waits (backpressure), nothing is dropped.
+    public var auditQueueCapacity: Int = 64
+    /// Seconds the broker spends at SIGTERM writing the audit rows still queued (and letting
+    /// their commands go out) before it exits anyway, logging what was left.
+    public var auditDrainTimeout: Double = 5
 
     public static let defaultMaxFrameBytes = 64 << 20
 
@@ -37,6 +43,9 @@ public struct RuntimeSettings: Equatable, Sendable {
         messageDeadline = reader.number("message_deadline", default: defaults.messageDeadline, in: 0...300, exclusiveLower: true)
         handshakeTimeout = reader.number("handshake_timeout", default: defaults.handshakeTimeout, in: 0...60, exclusiveLower: true)
         maxUnidentifiedPeers = reader.int("max_unidentified_peers", default: defaults.maxUnidentifiedPeers, in: 1...1024)
+        auditQueueCapacity = reader.int("audit_queue_capacity", default: defaults.auditQueueCapacity, in: 1...100_000)
+        auditDrainTimeout = reader.number("audit_drain_timeout", default: defaults.auditDrainTimeout, in: 0...300,
+                                          exclusiveLower: true)
         reader.finish()
     }
 }

@@ -1,5 +1,6 @@
 import BrokerCore
 import Foundation
+import Vocabulary
 
 /// A descriptor stored as 128 little-endian IEEE-754 float32 values (512 bytes), whatever the
 /// host's byte order.

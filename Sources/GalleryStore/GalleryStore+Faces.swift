@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import GRDB
+import Vocabulary
 
 extension GalleryStore {
     /// Enrolls one face descriptor for a member.

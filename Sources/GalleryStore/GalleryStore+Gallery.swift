@@ -1,5 +1,6 @@
 import BrokerCore
 import GRDB
+import Vocabulary
 
 extension GalleryStore {
     /// Cheap: one integer. Differs from an earlier token exactly when members, faces or grants

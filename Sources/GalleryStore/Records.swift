@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 
 /// A member as `facegate members list` shows it.
 public struct MemberRecord: Hashable, Sendable {

@@ -4,21 +4,29 @@ import Foundation
 import GalleryStore
 import MQTTClient
 import ProcessSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// facegate-broker: the only process with state and the only one that decides.
 ///
 /// Threads: one per socket peer (captures, recognizers, tap/admin clients), libmosquitto's
-/// network thread, and a housekeeping thread. All decision state lives in one
+/// network thread, a housekeeping thread, and the audit writer's serial queue. All decision state lives in one
 /// `DecisionEngine` value behind `engineLock`; every event takes the lock, reads
 /// CLOCK_MONOTONIC, and feeds the engine. I/O that follows a decision (MQTT publish, audit
 /// row, sending a detect) happens after the lock is released.
 ///
 /// An unlock is written ahead: the frame's audit rows, with each command `pending`, are
-/// committed before any command is published; the publish outcome (and later the lock's own
-/// state report) updates them on `auditUpdates`, a serial queue, so MQTT's network thread never
-/// waits for the disk. The engine learns the outcome too: only a delivered command marks the
-/// session unlocked.
+/// committed before any command is published. Every audit write goes through `audit`, one
+/// bounded FIFO with its own writer, so neither a socket reader nor MQTT's network thread waits
+/// for the disk: the frame's rows are committed there, then its commands published from there,
+/// and the publish outcome (and later the lock's own state report) is queued behind its row.
+/// The engine learns the outcome too: only a delivered command marks the session unlocked.
+/// At SIGTERM the queue is drained before exit (`shutDown`).
+///
+/// Reason for @unchecked: the engine, gallery, confirmations, Frigate events and ONVIF links are
+/// guarded by `engineLock`,
+/// the counters by `statsLock`; the servers and MQTT connection are set once in `start()`.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -49,10 +57,12 @@ final class BrokerService: @unchecked Sendable {
     private let notifier = SystemdNotifier()
     private let statsLock = NSLock()
     private var cameraStats: [String: CameraStats] = [:]
-    private var auditFailures = 0
     private var confirmations = LockConfirmations<DeliveryKey>()
     private let plausibility = ResultPlausibility()
-    private let auditUpdates = DispatchQueue(label: "facegate.broker.audit-updates")
+    private let audit: AuditWriter
+    /// Entered by each recognizer connection while it is served: at SIGTERM, once it is empty
+    /// no decision can still be on its way to the audit queue.
+    private let deciding = DispatchGroup()
 
     /// One command of one audit row.
     struct DeliveryKey: Hashable, Sendable {
@@ -74,6 +84,7 @@ final class BrokerService: @unchecked Sendable {
         let bootPrefix = BootPrefix(UInt32.random(in: 1...UInt32.max))
         engine = try DecisionEngine(configuration: EngineConfiguration(config), bootPrefix: bootPrefix)
         store = try GalleryStore(path: config.runtime.database)
+        audit = AuditWriter(store: store, capacity: config.runtime.auditQueueCapacity, log: log)
         tap = TapHub(log: log)
         pool = RecognizerPool(log: log, tap: tap)
         locksByID = Dictionary(config.locks.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -92,7 +103,9 @@ final class BrokerService: @unchecked Sendable {
 
     // MARK: Lifecycle
 
-    func run() throws {
+    /// Serves until SIGTERM/SIGINT. Returns false when the stop could not write every queued
+    /// audit row in time.
+    func run() throws -> Bool {
         try reloadGalleryIfChanged()
         let interrupted = try store.closeInterruptedDeliveries(wallNs: WallClock.nowNanoseconds())
         if interrupted > 0 {
@@ -143,16 +156,51 @@ final class BrokerService: @unchecked Sendable {
         notifier.ready(status: "serving \(config.cameras.count) cameras, \(config.locks.count) locks")
         log.info("broker ready", ["sockets": dir])
         housekeepingLoop()
+        return shutDown()
+    }
 
+    /// No new frames or results; every decision already made written, its commands handed to
+    /// MQTT and their outcomes recorded, within `audit_drain_timeout`; then MQTT stops (up to
+    /// 5 s) and the outcomes it reports are written too.
+    private func shutDown() -> Bool {
         notifier.stopping()
+        let deadline = MonotonicClock.nowNanoseconds() + UInt64(config.runtime.auditDrainTimeout * 1e9)
+        func remaining() -> Double { Double(Int64(bitPattern: deadline &- MonotonicClock.nowNanoseconds())) / 1e9 }
         captureServer.stop()
         recognizerServer.stop()
         motionServer.stop()
+        let queued = audit.depth
+        if queued > 0 {
+            notifier.status("stopping: writing the audit rows of \(queued) frames")
+            log.info("draining the audit queue", ["frames": queued, "timeout_s": config.runtime.auditDrainTimeout])
+        }
+        // A reader may be between its decision and the queue, or waiting for room in it: the
+        // queue holds every decision only once each recognizer connection has ended.
+        if deciding.wait(timeout: .now() + max(0, remaining())) == .timedOut {
+            log.warning("recognizer connections did not end before audit_drain_timeout")
+        }
+        var backlog = audit.drain(timeout: remaining())
+        // Commands just published get the same deadline for their PUBACK, so their rows say
+        // `published` rather than "stopping before PUBACK".
+        while backlog.isEmpty, mqtt.commandsInFlight > 0, remaining() > 0 { Thread.sleep(forTimeInterval: 0.01) }
         control.stop()
         mqtt.stop(timeout: 5)
         // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
-        auditUpdates.sync {}
-        log.info("broker stopped")
+        backlog = audit.drain(timeout: max(1, remaining()))
+        audit.close()
+        engineLock.lock(); let decisions = engine.counters.decisions.values.reduce(0, +); engineLock.unlock()
+        guard backlog.isEmpty else {
+            // None of these frames' commands was published: a command follows its row. Outcomes
+            // not written leave their rows `pending`, audited `unknown` at the next start.
+            log.error("audit queue not drained before exit; these frames' rows are lost, their commands never sent", [
+                "frames": backlog.frames.count, "txns": backlog.frames.joined(separator: ","),
+                "frames_waiting_for_room": backlog.waitingForRoom, "updates": backlog.updates,
+                "decisions": decisions, "audit_failures": audit.failures,
+            ])
+            return false
+        }
+        log.info("broker stopped", ["decisions": decisions, "audit_failures": audit.failures])
+        return true
     }
 
     private func housekeepingLoop() {
@@ -406,9 +454,13 @@ final class BrokerService: @unchecked Sendable {
             + (closed.map { " (session \($0) closed)" } ?? "")
         log.error("trigger flood: lock sessions suspended", ["lock": lock.id, "burst": lock.triggerBurst,
                                                              "window_s": lock.triggerWindow, "quiet_s": lock.triggerQuiet])
-        appendAudit(AuditEntry(timeWallNs: WallClock.nowNanoseconds(), camera: nil, txn: DetectingTxn(0), faceIndex: nil,
+        let entry = AuditEntry(timeWallNs: WallClock.nowNanoseconds(), camera: nil, txn: DetectingTxn(0), faceIndex: nil,
                                captureMonotonicNs: nil, captureWallNs: nil, member: nil, distance: nil, snapshotJSON: nil,
-                               unlockedLocks: [], kind: .triggerSuspended, reason: why))
+                               unlockedLocks: [], kind: .triggerSuspended, reason: why)
+        // MQTT's network thread must not wait for room: this row never does.
+        audit.perform({ try $0.appendAudit(entry) }) { [log] error in
+            log.error("audit write failed", ["error": "\(error)", "lock": lock.id, "kind": entry.kind.rawValue])
+        }
     }
 
     private func admit(_ frame: VideoFrame, log clog: Log) {
@@ -437,6 +489,8 @@ final class BrokerService: @unchecked Sendable {
     // MARK: Recognizers
 
     private func serveRecognizer(_ connection: MessageConnection) throws {
+        deciding.enter()
+        defer { deciding.leave() }
         pool.add(connection)
         defer {
             let lost = pool.remove(connection)
@@ -470,8 +524,11 @@ final class BrokerService: @unchecked Sendable {
                 log.warning("recognizer could not process frame", ["camera": sent?.camera ?? "?", "txn": hexTxn(error.txn),
                                                                      "code": error.code, "error": error.text])
                 if let decision {
-                    appendAudit(AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(),
-                                           captureWallNs: sent?.captureWallNs))
+                    let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: sent?.captureWallNs)
+                    let txn = hexTxn(error.txn)
+                    audit.appendFrame([entry], label: txn, committed: { _ in }) { [log] failure in
+                        log.error("audit write failed", ["error": "\(failure)", "txn": txn])
+                    }
                 }
             case .heartbeat:
                 break
@@ -482,12 +539,7 @@ final class BrokerService: @unchecked Sendable {
     }
 
     private func decide(_ result: RecognitionResult, trusted: Bool, captureWallNs: Int64?, frameSize: ImageSize?) {
-        let faces = result.faces.compactMap { face -> DetectedFace? in
-            guard let descriptor = try? FaceDescriptor(face.descriptor) else { return nil }
-            return DetectedFace(region: FaceRegion(left: Double(face.box.left), top: Double(face.box.top),
-                                                   right: Double(face.box.right), bottom: Double(face.box.bottom)),
-                                descriptor: descriptor)
-        }
+        let faces = result.faces
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         engineLock.lock()
         // A result from a recognizer that was not given the txn is judged against no pending
@@ -514,32 +566,29 @@ final class BrokerService: @unchecked Sendable {
         guard !decisions.isEmpty else { return }
 
         // Write ahead: every row of this frame, its commands pending, is on disk before any
-        // command goes out. A crash from here on leaves rows whose delivery is unknown, never
-        // an opened door without a row.
+        // command goes out (the writer publishes them after the commit). A crash from here on
+        // leaves rows whose delivery is unknown, or no row and no command, never an opened
+        // door without a row.
         let entries = decisions.map { decision in
             AuditRows.decision(decision, result: result, captureWallNs: captureWallNs) { locksByID[$0.rawValue]?.commandQoS ?? 1 }
         }
-        let ids: [Int64]
-        do {
-            ids = try store.appendAudit(entries)
-        } catch {
-            statsLock.lock(); auditFailures += 1; statsLock.unlock()
+        audit.appendFrame(entries, label: hexTxn(result.txn), committed: { [self] ids in
+            for (decision, auditID) in zip(decisions, ids) {
+                if decision.isUnlock {
+                    rlog.info("UNLOCK", ["member": decision.member?.name ?? "",
+                                         "locks": decision.unlockedLocks.map(\.rawValue).joined(separator: ","),
+                                         "audit_id": auditID, "reason": decision.reason])
+                } else {
+                    rlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
+                }
+                for claim in decision.claims { deliver(claim, auditID: auditID, log: rlog) }
+            }
+        }, failed: { [self] error in
             let claims = decisions.flatMap(\.claims)
             engineLock.lock(); claims.forEach { engine.unlockFailed($0) }; engineLock.unlock()
             rlog.error("audit write failed; nothing is published for this frame", ["error": "\(error)",
                        "locks": claims.map(\.lock.rawValue).joined(separator: ",")])
-            return
-        }
-        for (decision, auditID) in zip(decisions, ids) {
-            if decision.isUnlock {
-                rlog.info("UNLOCK", ["member": decision.member?.name ?? "",
-                                     "locks": decision.unlockedLocks.map(\.rawValue).joined(separator: ","),
-                                     "audit_id": auditID, "reason": decision.reason])
-            } else {
-                rlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
-            }
-            for claim in decision.claims { deliver(claim, auditID: auditID, log: rlog) }
-        }
+        })
     }
 
     private func deliver(_ claim: UnlockClaim, auditID: Int64, log rlog: Log) {
@@ -568,6 +617,12 @@ final class BrokerService: @unchecked Sendable {
         case let .unacknowledged(why): (state, detail) = (.failed, why)
         case let .unknown(why): (state, detail) = (.unknown, why)
         }
+        // Queued before the confirmation is awaited: the outcome is written before anything
+        // the lock reports about it.
+        audit.perform({ try $0.recordDelivery(auditID: auditID, lock: claim.lock, state: state, detail: detail,
+                                              wallNs: WallClock.nowNanoseconds()) }) { [log] error in
+            log.error("audit delivery update failed", ["error": "\(error)", "audit_id": auditID, "lock": claim.lock.rawValue])
+        }
         engineLock.lock()
         if state == .failed {
             engine.unlockFailed(claim)
@@ -588,28 +643,15 @@ final class BrokerService: @unchecked Sendable {
         case .unknown: dlog.warning("unlock delivery unknown; treated as sent")
         case .failed, .pending: dlog.error("unlock not delivered")
         }
-        auditUpdates.async { [self] in
-            do {
-                try store.recordDelivery(auditID: auditID, lock: claim.lock, state: state, detail: detail,
-                                         wallNs: WallClock.nowNanoseconds())
-            } catch {
-                statsLock.lock(); auditFailures += 1; statsLock.unlock()
-                log.error("audit delivery update failed", ["error": "\(error)", "audit_id": auditID, "lock": claim.lock.rawValue])
-            }
-        }
     }
 
     private func recordConfirmation(_ key: DeliveryKey, _ confirmation: UnlockDelivery.Confirmation) {
         if confirmation == .unconfirmed {
             log.warning("lock did not confirm the unlock", ["lock": key.lock.rawValue, "audit_id": key.auditID])
         }
-        auditUpdates.async { [self] in
-            do {
-                try store.recordConfirmation(auditID: key.auditID, lock: key.lock, confirmation, wallNs: WallClock.nowNanoseconds())
-            } catch {
-                statsLock.lock(); auditFailures += 1; statsLock.unlock()
-                log.error("audit confirmation update failed", ["error": "\(error)", "audit_id": key.auditID])
-            }
+        audit.perform({ try $0.recordConfirmation(auditID: key.auditID, lock: key.lock, confirmation,
+                                                  wallNs: WallClock.nowNanoseconds()) }) { [log] error in
+            log.error("audit confirmation update failed", ["error": "\(error)", "audit_id": key.auditID])
         }
     }
 
@@ -623,15 +665,6 @@ final class BrokerService: @unchecked Sendable {
         engineLock.lock(); gallery = fresh.gallery; galleryToken = fresh.token; engineLock.unlock()
         log.info("gallery loaded", ["members": fresh.gallery.members.count, "descriptors": fresh.gallery.descriptorCount,
                                     "generation": fresh.token])
-    }
-
-    private func appendAudit(_ entry: AuditEntry) {
-        do {
-            try store.appendAudit(entry)
-        } catch {
-            statsLock.lock(); auditFailures += 1; statsLock.unlock()
-            log.error("audit write failed", ["error": "\(error)", "txn": entry.txn])
-        }
     }
 
     // MARK: Status
@@ -651,38 +684,31 @@ final class BrokerService: @unchecked Sendable {
         let awaiting = confirmations.count
         let links = onvifLinks
         engineLock.unlock()
-        statsLock.lock(); let stats = cameraStats; let auditFailures = self.auditFailures; statsLock.unlock()
-        let cameras: [[String: Any]] = config.cameras.map { c in
-            let s = stats[c.id] ?? CameraStats()
-            return ["id": c.id, "connected": s.connected > 0, "frames_received": s.framesReceived,
-                    "motion_source": c.motionSource ?? "", "onvif_connected": links[c.id] != nil,
-                    "frames_admitted": s.framesAdmitted, "frames_skipped": s.framesSkipped, "capture": s.lastHeartbeat]
-        }
-        let sessions: [[String: Any]] = open.map { t in
-            ["trigger": t.source.description, "session": t.session.description,
-             "open_for_s": Double(now.since(t.since).nanoseconds) / 1e9,
-             "closes_in_s": t.deadline > now ? Double(t.deadline.since(now).nanoseconds) / 1e9 : 0,
-             "unlocked": t.unlockedLocks.map(\.rawValue)]
-        }
-        var decisions: [String: Int] = [:]
-        for (kind, n) in counters.decisions { decisions[kind.rawValue] = n }
-        var skipped: [String: Int] = [:]
-        for (reason, n) in counters.framesSkipped { skipped[reason.rawValue] = n }
-        let object: [String: Any] = [
-            "process": "facegate-broker", "pid": getpid(), "run": run.description,
-            "mqtt": ["connected": mqtt?.isConnected ?? false, "host": config.mqtt.host, "port": config.mqtt.port],
-            "cameras": cameras, "open_sessions": sessions, "recognizers": pool.status,
-            "pending_txns": pending, "waiting_frames": pool.waitingCount, "frames_dropped": pool.dropped,
-            "gallery_members": members, "audit_failures": auditFailures,
-            "counters": ["occupancy_events": counters.occupancyEvents, "motion_events": counters.motionEvents,
-                         "retained_ignored": counters.retainedIgnored, "sessions_opened": counters.sessionsOpened,
-                         "frames_admitted": counters.framesAdmitted, "frames_skipped": skipped,
-                         "results": counters.results, "decisions": decisions, "unlocks": counters.unlocks,
-                         "unlocks_failed": counters.unlocksFailed, "trigger_suspensions": counters.triggerSuspensions, "unlocks_in_flight": mqtt?.commandsInFlight ?? 0,
-                         "awaiting_confirmation": awaiting,
-                         "txns_expired": counters.txnsExpired, "txns_discarded": counters.txnsDiscarded],
-        ]
-        return MessageSummary.jsonLine(object)
+        statsLock.lock(); let stats = cameraStats; statsLock.unlock()
+        let status = BrokerStatus(
+            pid: getpid(), run: run.description,
+            mqtt: .init(connected: mqtt?.isConnected ?? false, host: config.mqtt.host, port: config.mqtt.port),
+            cameras: config.cameras.map { c in
+                let s = stats[c.id] ?? CameraStats()
+                return .init(id: c.id, connected: s.connected > 0, framesReceived: s.framesReceived,
+                             framesAdmitted: s.framesAdmitted, framesSkipped: s.framesSkipped, capture: s.lastHeartbeat,
+                             motionSource: c.motionSource, onvifConnected: c.onvif == nil ? nil : links[c.id] != nil)
+            },
+            openSessions: open.map { t in
+                .init(trigger: t.source.description, session: t.session.description,
+                      openForSeconds: Double(now.since(t.since).nanoseconds) / 1e9,
+                      closesInSeconds: t.deadline > now ? Double(t.deadline.since(now).nanoseconds) / 1e9 : 0,
+                      unlocked: t.unlockedLocks.map(\.rawValue))
+            },
+            recognizers: pool.status, pendingTxns: pending, waitingFrames: pool.waitingCount, framesDropped: pool.dropped,
+            galleryMembers: members, auditFailures: audit.failures, auditQueue: audit.depth,
+            auditQueueCapacity: audit.capacity,
+            counters: .init(counters, unlocksInFlight: mqtt?.commandsInFlight ?? 0, awaitingConfirmation: awaiting,
+                            auditQueueFull: audit.timesFull))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Plain data of our own making: encoding cannot fail.
+        return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     private func snapshotText(_ s: CaptureSnapshot) -> String {

@@ -1,5 +1,6 @@
 import FacegateConfig
 import WireProtocol
+import WireTransport
 
 extension PeerAdmission {
     /// The broker's sockets admit what `[roles]` binds; nil (today's own-uid-or-root rule

@@ -1,7 +1,9 @@
 import BrokerCore
 import Foundation
 import ProcessSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// Work for the recognizers, pulled, never pushed: a recognizer gets a detect only after it
 /// sent credit for one, and at most the newest admitted frame per camera waits. A newer frame
@@ -11,6 +13,9 @@ import WireProtocol
 /// Each recognizer has a sender thread of its own: a recognizer that stops reading (SIGSTOP,
 /// a hang) blocks only its own sender, never the camera threads that enqueue frames nor the
 /// other recognizers.
+///
+/// Reason for @unchecked: every stored var (and each worker's) is guarded by `lock`, an
+/// NSCondition because the sender threads wait on it.
 final class RecognizerPool: @unchecked Sendable {
     /// What the broker remembers of a detect it sent, for the audit row of its answer.
     struct InFlight {
@@ -20,7 +25,8 @@ final class RecognizerPool: @unchecked Sendable {
         let frameSize: ImageSize
     }
 
-    final class Worker {
+    /// Reason for @unchecked: its vars are read and written only under the pool's `lock`.
+    final class Worker: @unchecked Sendable {
         let connection: MessageConnection
         var credits: UInt32 = 0
         var inFlight: [UInt64: InFlight] = [:]
@@ -36,7 +42,7 @@ final class RecognizerPool: @unchecked Sendable {
     private var workers: [ObjectIdentifier: Worker] = [:]
     /// One waiting detect per camera, oldest-waiting camera first.
     private var waiting: [(camera: String, detect: Detect, queuedAt: UInt64)] = []
-    private(set) var dropped: UInt64 = 0
+    private var droppedCount: UInt64 = 0
     private let log: Log
     private let tap: TapHub
 
@@ -68,7 +74,7 @@ final class RecognizerPool: @unchecked Sendable {
         if let index = waiting.firstIndex(where: { $0.camera == detect.frame.camera }) {
             replaced = waiting[index].detect.txn
             waiting.remove(at: index)
-            dropped += 1
+            droppedCount += 1
         }
         waiting.append((detect.frame.camera, detect, MonotonicClock.nowNanoseconds()))
         assign()
@@ -98,7 +104,7 @@ final class RecognizerPool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         let stale = waiting.filter { isStale($0.detect) }.map(\.detect.txn)
         waiting.removeAll { isStale($0.detect) }
-        dropped += UInt64(stale.count)
+        droppedCount += UInt64(stale.count)
         return stale
     }
 
@@ -140,12 +146,18 @@ final class RecognizerPool: @unchecked Sendable {
         }
     }
 
-    var status: [[String: Any]] {
+    var status: [BrokerStatus.Recognizer] {
         lock.lock(); defer { lock.unlock() }
         return workers.values.map { w in
-            ["peer": w.connection.peerLabel, "name": w.connection.peerHello?.name ?? "", "credits": w.credits,
-             "in_flight": w.inFlight.count, "sent": w.sent, "results": w.results] as [String: Any]
-        }.sorted { ($0["peer"] as! String) < ($1["peer"] as! String) }
+            BrokerStatus.Recognizer(peer: w.connection.peerLabel, name: w.connection.peerHello?.name ?? "", credits: w.credits,
+                                    inFlight: w.inFlight.count, sent: w.sent, results: w.results)
+        }.sorted { $0.peer < $1.peer }
+    }
+
+    /// Detects replaced or dropped while waiting for a recognizer.
+    var dropped: UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        return droppedCount
     }
 
     var waitingCount: Int {

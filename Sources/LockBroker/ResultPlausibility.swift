@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 
 /// Limits a recognition result must meet before it may decide anything, whatever the
 /// recognizer claims. A camera never sees the exact pixels a member was enrolled from, so a
@@ -18,7 +19,7 @@ struct ResultPlausibility: Sendable {
         /// Face `face` (index in the result) equals a stored descriptor of `member`.
         case replayedDescriptor(face: Int, member: String, distance: Double)
         /// Face `face`'s box is empty or reaches outside the `width` x `height` frame.
-        case boxOutsideFrame(face: Int, box: FaceRegion, width: Int, height: Int)
+        case boxOutsideFrame(face: Int, box: FaceBox, width: Int, height: Int)
 
         var description: String {
             switch self {
@@ -26,7 +27,7 @@ struct ResultPlausibility: Sendable {
                 "implausible result: face \(face) is at distance \(distance) from a stored descriptor of \(member) "
                     + "(a copy, not a camera image)"
             case let .boxOutsideFrame(face, box, width, height):
-                "implausible result: face \(face) box [\(box.left),\(box.top))-[\(box.right),\(box.bottom)) "
+                "implausible result: face \(face) box \(box) "
                     + "is empty or outside the \(width)x\(height) frame"
             }
         }
@@ -35,9 +36,9 @@ struct ResultPlausibility: Sendable {
     /// The first reason `faces` cannot have come from a `frame`-sized capture, or nil.
     func check(_ faces: [DetectedFace], frame: ImageSize, gallery: Gallery) -> Violation? {
         for (index, face) in faces.enumerated() {
-            let box = face.region
-            let inside = box.left >= 0 && box.top >= 0 && box.right <= Double(frame.width)
-                && box.bottom <= Double(frame.height) && box.left < box.right && box.top < box.bottom
+            let box = face.box
+            let inside = box.left >= 0 && box.top >= 0 && box.right <= frame.width
+                && box.bottom <= frame.height && box.left < box.right && box.top < box.bottom
             if !inside { return .boxOutsideFrame(face: index, box: box, width: frame.width, height: frame.height) }
         }
         for (index, face) in faces.enumerated() {

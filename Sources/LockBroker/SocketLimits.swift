@@ -1,5 +1,6 @@
 import FacegateConfig
 import WireProtocol
+import WireTransport
 
 extension MessageServer.Options {
     /// The `[runtime]` limits that keep a socket from being starved by stalled or idle peers.

@@ -5,20 +5,39 @@ import Foundation
 /// zigbee2mqtt publishes the device's whole state as one JSON object (`{"battery":90,
 /// "occupancy":true,"state":"UNLOCK",...}`); only a JSON boolean `occupancy` counts. Anything
 /// else is named in the error so the log says exactly what a misbehaving device or publisher sent.
-struct LockReport {
+/// Keys other than `occupancy` and the lock's `confirm_key` are ignored, whatever they hold.
+struct LockReport: Decodable, Equatable {
     /// nil when the message carries no occupancy at all (a battery report, say).
     var occupancy: Bool?
-    /// The string under the lock's `confirm_key`, if any.
+    /// The string under the lock's `confirm_key`, if any (another type there confirms nothing).
     var confirmation: String?
 
+    init(occupancy: Bool?, confirmation: String?) {
+        self.occupancy = occupancy
+        self.confirmation = confirmation
+    }
+
     static func parse(_ payload: [UInt8], confirmKey: String) throws -> LockReport {
-        let object = try OccupancyMessage.object(payload)
-        return LockReport(occupancy: try OccupancyMessage.occupancy(in: object), confirmation: object[confirmKey] as? String)
+        let decoder = JSONDecoder()
+        decoder.userInfo[confirmKeyInfo] = confirmKey
+        return try OccupancyMessage.decode(LockReport.self, from: payload, with: decoder)
+    }
+
+    /// The lock's `confirm_key` differs per lock model, so it reaches the decoder at run time.
+    static let confirmKeyInfo = CodingUserInfoKey(rawValue: "facegate.confirmKey")!
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: JSONKey.self)
+        occupancy = try OccupancyMessage.occupancy(in: object)
+        if let key = decoder.userInfo[Self.confirmKeyInfo] as? String {
+            confirmation = try? object.decodeIfPresent(String.self, forKey: JSONKey(key))
+        }
     }
 }
 
+/// The `occupancy` of a lock message, decoded strictly: a JSON boolean or nothing.
 enum OccupancyMessage {
-    enum ParseError: Error, CustomStringConvertible {
+    enum ParseError: Error, CustomStringConvertible, Equatable {
         case notJSON
         case notAnObject
         case wrongType(String)
@@ -33,24 +52,53 @@ enum OccupancyMessage {
 
     /// nil when the message carries no occupancy at all (a battery report, say).
     static func parse(_ payload: [UInt8]) throws -> Bool? {
-        try occupancy(in: object(payload))
+        try decode(LockReport.self, from: payload, with: JSONDecoder()).occupancy
     }
 
-    static func object(_ payload: [UInt8]) throws -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed]) else {
+    /// Decodes a lock message, turning the decoder's errors into the reasons the log gives.
+    static func decode<T: Decodable>(_ type: T.Type, from payload: [UInt8], with decoder: JSONDecoder) throws -> T {
+        do {
+            return try decoder.decode(type, from: Data(payload))
+        } catch let error as ParseError {
+            throw error
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            // Valid JSON, but a bare value or an array where the device's state object belongs.
+            throw ParseError.notAnObject
+        } catch DecodingError.valueNotFound(_, let context) where context.codingPath.isEmpty {
+            // A bare `null`.
+            throw ParseError.notAnObject
+        } catch {
             throw ParseError.notJSON
         }
-        guard let dictionary = object as? [String: Any] else { throw ParseError.notAnObject }
-        return dictionary
     }
 
-    static func occupancy(in dictionary: [String: Any]) throws -> Bool? {
-        guard let value = dictionary["occupancy"] else { return nil }
-        // `1 is Bool` holds for a bridged NSNumber; only a real JSON boolean (its own NSNumber
-        // subclass) is accepted.
-        guard let number = value as? NSNumber, type(of: number) == type(of: NSNumber(value: true)) else {
-            throw ParseError.wrongType(value is String ? "a string" : value is NSNumber ? "a number" : "\(type(of: value))")
-        }
-        return number.boolValue
+    /// Only a JSON boolean: `1`, `"true"` and `null` are refused by name (the decoder would
+    /// otherwise treat a null as absent).
+    static func occupancy(in object: KeyedDecodingContainer<JSONKey>) throws -> Bool? {
+        let key = JSONKey("occupancy")
+        guard object.contains(key) else { return nil }
+        if let value = try? object.decode(Bool.self, forKey: key) { return value }
+        throw ParseError.wrongType(JSONKey.typeName(of: key, in: object))
+    }
+}
+
+/// Any key of a JSON object, for payloads whose interesting key is only known at run time.
+struct JSONKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+
+    init(_ string: String) { stringValue = string }
+    init(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { nil }
+
+    /// What the value under `key` is, as the log names it: "a string", "a number", "null", ...
+    static func typeName(of key: JSONKey, in object: KeyedDecodingContainer<JSONKey>) -> String {
+        if (try? object.decodeNil(forKey: key)) == true { return "null" }
+        if (try? object.decode(Bool.self, forKey: key)) != nil { return "a boolean" }
+        if (try? object.decode(String.self, forKey: key)) != nil { return "a string" }
+        if (try? object.decode(Double.self, forKey: key)) != nil { return "a number" }
+        if (try? object.nestedContainer(keyedBy: JSONKey.self, forKey: key)) != nil { return "an object" }
+        if (try? object.nestedUnkeyedContainer(forKey: key)) != nil { return "an array" }
+        return "a number out of range"
     }
 }

@@ -6,7 +6,7 @@ import ProcessSupport
 /// A FIFO is opened read-write: the simulator then never sees end-of-file when a writer
 /// closes, so a test can open, write a line and close as often as it likes. The FIFO is
 /// created (mode 0600) when the path does not exist.
-final class ControlChannel: @unchecked Sendable {
+final class ControlChannel: Sendable {
     private let fd: Int32
     private let isStandardInput: Bool
     private let log: Log

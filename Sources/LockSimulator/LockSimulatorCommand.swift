@@ -3,6 +3,7 @@ import FacegateConfig
 import Foundation
 import MQTTClient
 import ProcessSupport
+import Synchronization
 
 struct LockSimulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -174,11 +175,10 @@ struct LockSimulatorCommand: ParsableCommand {
 }
 
 /// The connection is created after the simulator that publishes through it.
-final class ConnectionBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: MQTTConnection?
+final class ConnectionBox: Sendable {
+    private let value = Mutex<MQTTConnection?>(nil)
     var connection: MQTTConnection? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

@@ -13,6 +13,7 @@ import ProcessSupport
 ///
 /// All state lives on one serial queue: commands from the script, the control channel and
 /// MQTT are applied one at a time, in arrival order.
+/// Reason for @unchecked: every var is touched only on `queue`, the serial queue named above.
 final class SimulatedLocks: @unchecked Sendable {
     struct Settings {
         var baseTopic: String

@@ -13,7 +13,7 @@ import ProcessSupport
 /// Reconnection is ours rather than `mosquitto_loop_start`'s: its loop gives up for good on
 /// some errors (DNS failure, TLS error, refused credentials in some versions), and a door
 /// controller must keep trying while mosquitto or the network is being fixed.
-public final class MQTTConnection: @unchecked Sendable {
+public final class MQTTConnection: Sendable {
     private let core: ConnectionCore
 
     /// Checks the options (TLS files must be readable) and prepares the client; nothing is
@@ -107,6 +107,8 @@ public enum PublishOutcome: Hashable, Sendable, CustomStringConvertible {
 private let mosquittoLibrary: Int32 = mosquitto_lib_init()
 
 /// The state shared by the public façade, the network thread and libmosquitto's callbacks.
+/// Reason for @unchecked: the libmosquitto client and `commands` are guarded by `clientLock`
+/// and `lock` as documented below (a C library's object cannot live in a Mutex).
 final class ConnectionCore: @unchecked Sendable {
     let options: MQTTOptions
     let log: Log

@@ -2,6 +2,7 @@ import Foundation
 import ProcessSupport
 import Synchronization
 import WireProtocol
+import WireTransport
 
 /// This process's connection to the broker's motion socket: hello as role motion for one
 /// camera, reconnects forever with backoff, and sends the camera's motion when it changes.

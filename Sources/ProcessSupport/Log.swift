@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Structured log lines in logfmt on stderr: `level=info component=broker camera=cam-a txn=42 msg="…"`.
 ///
@@ -86,10 +87,13 @@ public struct Log: Sendable {
 }
 
 /// One write(2) per line so lines from different threads never interleave.
-final class LogSink: @unchecked Sendable {
-    private let lock = NSLock()
+final class LogSink: Sendable {
+    private let lock = Mutex(())
     func write(_ line: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.withLock { _ in writeLocked(line) }
+    }
+
+    private func writeLocked(_ line: String) {
         let bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -98,4 +102,11 @@ final class LogSink: @unchecked Sendable {
             offset += n
         }
     }
+}
+
+/// Flushes what `print` buffered (before a line another process or a pipe must see now).
+/// `fflush(nil)` flushes every output stream: naming `stdout`, a mutable C global, is not
+/// concurrency-safe in Swift 6.
+public func flushStandardOutput() {
+    fflush(nil)
 }

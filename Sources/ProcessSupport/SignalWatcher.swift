@@ -4,6 +4,7 @@ import Foundation
 /// Turns SIGTERM/SIGINT into a callback on a dispatch queue, so shutdown runs as ordinary code
 /// (close sockets, flush the audit, tell systemd STOPPING) instead of inside a signal handler.
 /// SIGPIPE is ignored: a peer that goes away must surface as EPIPE on that connection, not kill us.
+/// Reason for @unchecked: `sources` is filled in init and only kept alive after.
 public final class SignalWatcher: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "facegate.signals")
@@ -23,6 +24,8 @@ public final class SignalWatcher: @unchecked Sendable {
 }
 
 /// A one-shot flag that long-running loops poll and that blocking waits can sleep on.
+///
+/// Reason for @unchecked: `stopped` and the watcher are guarded by `condition`, which waits sleep on.
 public final class StopFlag: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false

@@ -2,7 +2,7 @@ import Foundation
 
 /// sd_notify(3) without linking libsystemd: one datagram to `$NOTIFY_SOCKET`.
 /// Does nothing when the variable is unset (runit, a terminal, tests).
-public final class SystemdNotifier: @unchecked Sendable {
+public final class SystemdNotifier: Sendable {
     private let path: String?
     /// Half of `WATCHDOG_USEC`, the interval systemd asks us to ping at; nil when no watchdog.
     public let watchdogInterval: Double?

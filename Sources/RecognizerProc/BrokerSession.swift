@@ -2,9 +2,10 @@ import FaceEngine
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// This process's connection to the broker's recognizer socket and the workers that answer
-/// its detects.
+/// its detects. The connection itself is a `BrokerClient` (hello, reconnect forever, heartbeats).
 ///
 /// Flow control is the broker's pull model: we announce credit for as many detects as we have
 /// idle workers, and one more each time a worker finishes, so nothing ever queues here beyond
@@ -40,17 +41,19 @@ final class BrokerSession: @unchecked Sendable {
     let options: RecognizerOptions
     private let processor: DetectProcessor
     private let log: Log
-    private let tap: TapHub?
     private let workers: Int
+    /// Set once in init (its handlers need `self`), read-only after.
+    private var client: BrokerClient!
 
     private let condition = NSCondition()
+    /// The connection detects come from, as far as the workers are concerned: an answer goes
+    /// out only on the connection its detect came in on.
     private var connection: MessageConnection?
     private var queue: [Job] = []
     private var busySince: [UInt64]
     /// Credit announced on the current connection and not yet used by a detect.
     private var granted = 0
     private var stopped = false
-    private var everConnected = false
     private var counters = Counters()
     private let threads = DispatchGroup()
 
@@ -58,19 +61,31 @@ final class BrokerSession: @unchecked Sendable {
         self.options = options
         self.processor = processor
         self.log = log.with(["broker": options.brokerSocket])
-        self.tap = tap
         workers = options.engine.threads
         busySince = Array(repeating: 0, count: options.engine.threads)
+        let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
+        let clientOptions = BrokerClient.Options(socketPath: options.brokerSocket, hello: hello,
+                                                 maxBodyLength: options.maxBodyLength, sendTimeout: 10,
+                                                 heartbeatInterval: options.heartbeatInterval)
+        client = BrokerClient(options: clientOptions, log: log, tap: tap, handlers: BrokerClient.Handlers(
+            connected: { [weak self] in self?.brokerConnected($0) },
+            received: { [weak self] in self?.received($0, on: $1) },
+            undecodable: { [weak self] body, error, open in self?.undecodable(body, error, on: open) ?? false },
+            disconnected: { [weak self] in self?.brokerLeft($0) },
+            heartbeat: { [weak self] in
+                Heartbeat(monotonicNs: MonotonicClock.nowNanoseconds(), counters: self.map { Self.wireCounters($0.snapshot) } ?? [])
+            }))
     }
 
-    var isConnected: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return connection != nil
-    }
+    var isConnected: Bool { client.isConnected }
 
     var snapshot: Counters {
-        condition.lock(); defer { condition.unlock() }
-        return counters
+        condition.lock()
+        var c = counters
+        condition.unlock()
+        c.reconnects = client.reconnects
+        c.protocolFaults = client.protocolFaults
+        return c
     }
 
     /// How long the longest-running frame has been in a worker; nil when all are idle.
@@ -85,10 +100,7 @@ final class BrokerSession: @unchecked Sendable {
             threads.enter()
             Thread.detachNewThread { [self] in workerLoop(index); threads.leave() }
         }
-        threads.enter()
-        Thread.detachNewThread { [self] in connectLoop(); threads.leave() }
-        threads.enter()
-        Thread.detachNewThread { [self] in heartbeatLoop(); threads.leave() }
+        client.start()
     }
 
     /// Closes the connection and ends every thread; a frame being processed is finished first
@@ -96,12 +108,11 @@ final class BrokerSession: @unchecked Sendable {
     func stop(timeout: Double = 15) {
         condition.lock()
         stopped = true
-        let open = connection
         connection = nil
         queue.removeAll()
         condition.broadcast()
         condition.unlock()
-        open?.close()
+        client.stop(timeout: timeout)
         if threads.wait(timeout: .now() + timeout) == .timedOut {
             log.warning("a worker is still inside a frame; exiting without it")
         }
@@ -109,86 +120,41 @@ final class BrokerSession: @unchecked Sendable {
 
     // MARK: Connection
 
-    private func connectLoop() {
-        var backoff = Backoff(initial: 0.1, maximum: 5)
-        var failures = 0
-        let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
-        while !isStopped {
-            do {
-                let open = try MessageConnection.connect(path: options.brokerSocket, hello: hello, expecting: [.broker],
-                                                         maxBodyLength: options.maxBodyLength)
-                open.socket.setSendTimeout(seconds: 10)
-                condition.lock()
-                if stopped { condition.unlock(); open.close(); return }
-                connection = open
-                granted = 0
-                if everConnected { counters.reconnects += 1 }
-                everConnected = true
-                let credit = grantableLocked()
-                condition.unlock()
-                log.info("connected to broker", ["peer": open.peerHello?.name ?? "", "attempts": failures + 1, "credit": credit])
-                failures = 0
-                backoff.reset()
-                if credit > 0 { send(.credit(Credit(count: UInt32(credit))), on: open) }
+    private func brokerConnected(_ open: MessageConnection) {
+        condition.lock()
+        connection = open
+        granted = 0
+        let credit = grantableLocked()
+        condition.unlock()
+        log.info("announcing credit", ["credit": credit])
+        if credit > 0 { client.send(.credit(Credit(count: UInt32(credit))), on: open) }
+    }
 
-                let reason = readUntilClosed(open)
-                condition.lock()
-                if connection === open { connection = nil }
-                let orphaned = queue.filter { $0.connection === open }.count
-                queue.removeAll { $0.connection === open }
-                counters.answersDropped += UInt64(orphaned)
-                let quitting = stopped
-                condition.unlock()
-                open.close()
-                if quitting { return }
-                log.warning("broker connection lost; reconnecting", ["reason": reason, "queued_dropped": orphaned])
-            } catch {
-                failures += 1
-                if failures == 1 {
-                    log.warning("broker unavailable; retrying with backoff", ["error": "\(error)"])
-                } else {
-                    log.debug("broker still unavailable", ["error": "\(error)", "attempt": failures])
-                }
-            }
-            if waitStopped(seconds: backoff.next()) { return }
+    private func brokerLeft(_ open: MessageConnection) {
+        condition.lock()
+        if connection === open { connection = nil }
+        let orphaned = queue.filter { $0.connection === open }.count
+        queue.removeAll { $0.connection === open }
+        counters.answersDropped += UInt64(orphaned)
+        condition.unlock()
+        if orphaned > 0 { log.warning("detects queued for a lost connection dropped", ["queued_dropped": orphaned]) }
+    }
+
+    private func received(_ message: Message, on open: MessageConnection) {
+        switch message {
+        case let .detect(detect):
+            accept(detect, from: open)
+        default:
+            log.debug("ignoring message from broker", ["kind": message.kind])
         }
     }
 
-    /// Reads the broker's messages until the connection ends; returns why it ended.
-    private func readUntilClosed(_ open: MessageConnection) -> String {
-        do {
-            while true {
-                let body = try open.receiveBody()
-                let message: Message
-                do {
-                    message = try MessageCodec.decodeBody(body)
-                } catch let error as WireError {
-                    if let txn = Self.detectTxn(body) {
-                        answerInvalidDetect(txn: txn, error: error, on: open)
-                        continue
-                    }
-                    condition.lock(); counters.protocolFaults += 1; condition.unlock()
-                    log.error("undecodable message from broker; closing the connection", ["error": error.description])
-                    open.fail(error.peerErrorCode, error.description)
-                    return "protocol fault: \(error)"
-                }
-                tap?.publish(.received, peer: "broker", message)
-                switch message {
-                case let .detect(detect):
-                    accept(detect, from: open)
-                case .heartbeat:
-                    break
-                case let .error(error):
-                    log.warning("broker reports an error", ["code": error.code, "txn": hexTxn(error.txn), "text": error.text])
-                default:
-                    log.debug("ignoring message from broker", ["kind": message.kind])
-                }
-            }
-        } catch WireError.closed {
-            return "closed by broker"
-        } catch {
-            return "\(error)"
-        }
+    /// A detect whose frame does not decode is answered with an error for its txn; anything
+    /// else undecodable is a protocol fault.
+    private func undecodable(_ body: [UInt8], _ error: WireError, on open: MessageConnection) -> Bool {
+        guard let txn = Self.detectTxn(body) else { return false }
+        answerInvalidDetect(txn: txn, error: error, on: open)
+        return true
     }
 
     /// The txn of a body that is a detect, read from its first field (kind u8, txn u64) even
@@ -293,17 +259,6 @@ final class BrokerSession: @unchecked Sendable {
 
     // MARK: Heartbeats
 
-    private func heartbeatLoop() {
-        while !waitStopped(seconds: options.heartbeatInterval) {
-            condition.lock()
-            let open = connection
-            let c = counters
-            condition.unlock()
-            guard let open else { continue }
-            send(.heartbeat(Heartbeat(monotonicNs: MonotonicClock.nowNanoseconds(), counters: Self.wireCounters(c))), on: open)
-        }
-    }
-
     static func wireCounters(_ c: Counters) -> [Counter] {
         [Counter("detects_received", c.detectsReceived), Counter("results_sent", c.resultsSent),
          Counter("errors_sent", c.errorsSent), Counter("invalid_frames", c.invalidFrames),
@@ -315,34 +270,5 @@ final class BrokerSession: @unchecked Sendable {
 
     // MARK: Helpers
 
-    /// Sends; on failure drops the connection (its reader then ends and the loop reconnects).
-    private func send(_ message: Message, on open: MessageConnection) {
-        do {
-            try open.send(message)
-            tap?.publish(.sent, peer: "broker", message)
-        } catch {
-            condition.lock()
-            let wasCurrent = connection === open
-            let quitting = stopped
-            condition.unlock()
-            if wasCurrent && !quitting {
-                log.warning("send to broker failed, dropping the connection", ["kind": message.kind, "error": "\(error)"])
-            }
-            open.close()
-        }
-    }
-
-    private var isStopped: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return stopped
-    }
-
-    private func waitStopped(seconds: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        condition.lock(); defer { condition.unlock() }
-        while !stopped {
-            if !condition.wait(until: deadline) { break }
-        }
-        return stopped
-    }
+    private func send(_ message: Message, on open: MessageConnection) { client.send(message, on: open) }
 }

@@ -1,6 +1,7 @@
 import FaceEngine
 import Foundation
 import ProcessSupport
+import Vocabulary
 import WireProtocol
 
 /// Turns one detect into the message that answers it: a result with the same txn, camera,
@@ -10,28 +11,22 @@ struct DetectProcessor: Sendable {
 
     func answer(_ detect: Detect) -> Message {
         let frame = detect.frame
-        let format: Image.PixelFormat = frame.format == .rgb24 ? .rgb24 : .gray8
         do {
             let t0 = MonotonicClock.nowNanoseconds()
             var t1 = t0
-            let described: [(FaceDetection, DescriptorVector)] = try frame.pixels.withUnsafeBytes { pixels in
-                let found = try engine.detect(pixels: pixels, format: format, width: Int(frame.width),
+            let described: [DescribedFace] = try frame.pixels.withUnsafeBytes { pixels in
+                let found = try engine.detect(pixels: pixels, format: frame.format, width: Int(frame.width),
                                               height: Int(frame.height), stride: Int(frame.stride))
                 t1 = MonotonicClock.nowNanoseconds()
                 // Highest detector score first: beyond the wire's limit the weakest go.
                 let kept = Array(found.prefix(WireLimits.maxFaces))
-                let descriptors = try engine.descriptors(for: kept, pixels: pixels, format: format, width: Int(frame.width),
+                let descriptors = try engine.descriptors(for: kept, pixels: pixels, format: frame.format, width: Int(frame.width),
                                                          height: Int(frame.height), stride: Int(frame.stride))
-                return Array(zip(kept, descriptors))
+                return zip(kept, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
             }
             let t2 = MonotonicClock.nowNanoseconds()
-            let faces = described.compactMap { face, descriptor -> DetectedFaceRecord? in
-                let b = face.box
-                guard b.left <= b.right, b.top <= b.bottom else { return nil }
-                return DetectedFaceRecord(box: FaceBox(left: Int32(b.left), top: Int32(b.top), right: Int32(b.right),
-                                                       bottom: Int32(b.bottom)),
-                                          quality: Float(face.quality), descriptor: descriptor.values)
-            }
+            // A box clipped to nothing (a face wholly beyond the edge) is no face the wire admits.
+            let faces = described.map(\.detected).filter { $0.box.left <= $0.box.right && $0.box.top <= $0.box.bottom }
             return .result(RecognitionResult(
                 txn: detect.txn, camera: frame.camera, sequence: frame.sequence,
                 captureMonotonicNs: frame.captureMonotonicNs,

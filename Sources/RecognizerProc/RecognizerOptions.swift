@@ -1,7 +1,7 @@
+import ArgumentParser
 import FaceEngine
 import FacegateConfig
 import Foundation
-import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-recognizer process needs, from `--config FILE --name NAME` or from
@@ -17,93 +17,6 @@ struct RecognizerOptions {
     /// Largest message accepted from the broker (a detect carries a whole frame).
     var maxBodyLength: Int
     var heartbeatInterval: Double
-
-    static let usage = """
-    usage: facegate-recognizer --config FILE [--name NAME] [overrides]
-           facegate-recognizer --socket PATH --models DIR [--name NAME] [options]
-
-    Finds faces in the frames the broker sends and answers with their boxes and descriptors.
-    Stateless; several may run side by side (give each its own --name).
-
-      --config FILE          facegate TOML file: [recognizer] and [runtime]
-      --name NAME            instance name, letters/digits/._- (default "recognizer")
-      --socket PATH          the broker's recognizer socket (default <sockets_dir>/recognizer.sock)
-      --control PATH         serve tap copies and status here
-                             (default <sockets_dir>/recognizer-NAME.ctl when [runtime] tap = true)
-      --models DIR           directory with dlib's model files
-      --detector hog|mmod    face detector (default hog)
-      --upsample N           doublings before detection, 0...3 (default 1)
-      --landmarks 5|68       landmark model (default 5)
-      --max-detect-width N   detect as if frames were at most N px wide; 0 = full size
-      --threads N            frames processed at once (engine instances), default 1
-      --max-frame-bytes N    largest frame the broker may send (default \(RuntimeSettings.defaultMaxFrameBytes))
-      --heartbeat-seconds S  heartbeat interval (default 2)
-    """
-
-    static func parse(_ arguments: [String]) throws -> RecognizerOptions {
-        var flags = try CommandLineFlags(arguments)
-        if flags.bool("--help") || flags.bool("-h") { throw RecognizerOptionsError.helpRequested }
-        let configPath = try flags.value("--config")
-        let name = try flags.value("--name") ?? "recognizer"
-        guard (1...64).contains(name.utf8.count),
-              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) })
-        else { throw RecognizerOptionsError.invalid("--name", name, "1-64 ASCII letters, digits, '.', '_' or '-'") }
-
-        let socket = try flags.value("--socket")
-        let control = try flags.value("--control")
-        let models = try flags.value("--models")
-        let detector = try flags.value("--detector")
-        let upsample = try flags.integer("--upsample", in: 0...3)
-        let landmarks = try flags.integer("--landmarks", in: 5...68)
-        let maxDetectWidth = try flags.integer("--max-detect-width", in: 0...16384)
-        let threads = try flags.integer("--threads", in: 1...64)
-        let maxFrameBytes = try flags.integer("--max-frame-bytes", in: 4096...(1 << 30))
-        let heartbeat = try flags.value("--heartbeat-seconds")
-        try flags.rejectLeftovers()
-
-        var options: RecognizerOptions
-        if let configPath {
-            options = try fromConfig(path: configPath, name: name)
-        } else {
-            guard let socket else { throw RecognizerOptionsError.missing("--socket (or --config)") }
-            guard let models else { throw RecognizerOptionsError.missing("--models (or --config)") }
-            options = RecognizerOptions(name: name, brokerSocket: socket, controlSocket: nil,
-                                        engine: FaceEngineOptions(modelsDirectory: models),
-                                        maxBodyLength: RuntimeSettings.defaultMaxFrameBytes + detectOverhead,
-                                        heartbeatInterval: 2)
-        }
-        if let socket { options.brokerSocket = socket }
-        if let control { options.controlSocket = control }
-        if let models { options.engine.modelsDirectory = models }
-        if let detector {
-            guard let d = FaceEngineOptions.Detector(rawValue: detector) else {
-                throw RecognizerOptionsError.invalid("--detector", detector, "hog or mmod")
-            }
-            options.engine.detector = d
-        }
-        if let upsample { options.engine.upsample = upsample }
-        if let landmarks {
-            guard let l = FaceEngineOptions.Landmarks(rawValue: landmarks) else {
-                throw RecognizerOptionsError.invalid("--landmarks", String(landmarks), "5 or 68")
-            }
-            options.engine.landmarks = l
-        }
-        if let maxDetectWidth {
-            guard maxDetectWidth == 0 || maxDetectWidth >= 32 else {
-                throw RecognizerOptionsError.invalid("--max-detect-width", String(maxDetectWidth), "0 or at least 32")
-            }
-            options.engine.maxDetectWidth = maxDetectWidth == 0 ? nil : maxDetectWidth
-        }
-        if let threads { options.engine.threads = threads }
-        if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + detectOverhead }
-        if let heartbeat {
-            guard let seconds = Double(heartbeat), seconds > 0, seconds.isFinite else {
-                throw RecognizerOptionsError.invalid("--heartbeat-seconds", heartbeat, "a positive number")
-            }
-            options.heartbeatInterval = seconds
-        }
-        return options
-    }
 
     /// A detect is a frame plus txn and snapshot; the snapshot's lock sessions take at most
     /// 256 × (8 + 2 + 64) bytes.
@@ -132,19 +45,145 @@ struct RecognizerOptions {
 }
 
 enum RecognizerOptionsError: Error, CustomStringConvertible {
-    case helpRequested
-    case missing(String)
-    case invalid(String, String, String)
-    case unknown(String)
     case config(String)
 
     var description: String {
         switch self {
-        case .helpRequested: RecognizerOptions.usage
-        case let .missing(flag): "missing \(flag)"
-        case let .invalid(flag, value, expected): "\(flag) \(value): expected \(expected)"
-        case let .unknown(argument): "unknown argument '\(argument)'"
         case let .config(why): why
+        }
+    }
+}
+
+/// facegate-recognizer's command line. The flag names are those the systemd units, the runit
+/// run scripts and the tests use; keep them.
+struct RecognizerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facegate-recognizer",
+        abstract: "Find faces in the frames the broker sends and answer with their boxes and descriptors.",
+        usage: """
+        facegate-recognizer --config <file> [--name <name>] [<overrides>]
+        facegate-recognizer --socket <path> --models <dir> [--name <name>] [<options>]
+        """,
+        discussion: """
+        Stateless; several may run side by side (give each its own --name). With --config, \
+        [recognizer] and [runtime] give everything (the broker's recognizer socket is \
+        <sockets_dir>/recognizer.sock, the control socket <sockets_dir>/recognizer-NAME.ctl when \
+        [runtime] tap = true); any other flag overrides the file. Without it, --socket and \
+        --models are required.
+
+        Runs until SIGTERM or SIGINT. Exits 2 for a bad command line or configuration, 1 when \
+        the face engine cannot start (a model file missing).
+        """)
+
+    @Option(help: ArgumentHelp("facegate TOML file: [recognizer] and [runtime].", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Instance name, 1-64 ASCII letters, digits, '.', '_' or '-'.", valueName: "name"))
+    var name = "recognizer"
+
+    @Option(help: ArgumentHelp("The broker's recognizer socket (default <sockets_dir>/recognizer.sock).", valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Serve tap copies and status on this socket.", valueName: "path"))
+    var control: String?
+
+    @Option(help: ArgumentHelp("Directory with dlib's model files.", valueName: "dir"))
+    var models: String?
+
+    @Option(help: ArgumentHelp("Face detector: hog or mmod (default hog).", valueName: "hog|mmod"))
+    var detector: String?
+
+    @Option(help: ArgumentHelp("Doublings of the image before detection, 0...3 (default 1).", valueName: "n"))
+    var upsample: Int?
+
+    @Option(help: ArgumentHelp("Landmark model: 5 or 68 points (default 5).", valueName: "5|68"))
+    var landmarks: Int?
+
+    @Option(help: ArgumentHelp("Detect as if frames were at most this wide; 0 = full size.", valueName: "n"))
+    var maxDetectWidth: Int?
+
+    @Option(help: ArgumentHelp("Frames processed at once (engine instances), 1...64 (default 1).", valueName: "n"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Largest frame the broker may send (default \(RuntimeSettings.defaultMaxFrameBytes)).",
+                               valueName: "n"))
+    var maxFrameBytes: Int?
+
+    @Option(help: ArgumentHelp("Heartbeat interval in seconds (default 2).", valueName: "s"))
+    var heartbeatSeconds: Double?
+
+    func validate() throws {
+        func invalid(_ flag: String, _ value: CustomStringConvertible, _ expected: String) -> ValidationError {
+            ValidationError("\(flag) \(value): expected \(expected)")
+        }
+        guard (1...64).contains(name.utf8.count),
+              name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) })
+        else { throw invalid("--name", name, "1-64 ASCII letters, digits, '.', '_' or '-'") }
+        if let detector, FaceEngineOptions.Detector(rawValue: detector) == nil { throw invalid("--detector", detector, "hog or mmod") }
+        if let upsample, !(0...3).contains(upsample) { throw invalid("--upsample", upsample, "an integer in 0...3") }
+        if let landmarks, FaceEngineOptions.Landmarks(rawValue: landmarks) == nil { throw invalid("--landmarks", landmarks, "5 or 68") }
+        if let maxDetectWidth, !(maxDetectWidth == 0 || (32...16384).contains(maxDetectWidth)) {
+            throw invalid("--max-detect-width", maxDetectWidth, "0 or 32...16384")
+        }
+        if let threads, !(1...64).contains(threads) { throw invalid("--threads", threads, "an integer in 1...64") }
+        if let maxFrameBytes, !(4096...(1 << 30)).contains(maxFrameBytes) {
+            throw invalid("--max-frame-bytes", maxFrameBytes, "an integer in 4096...\(1 << 30)")
+        }
+        if let heartbeatSeconds, !(heartbeatSeconds > 0 && heartbeatSeconds.isFinite) {
+            throw invalid("--heartbeat-seconds", String(format: "%g", heartbeatSeconds), "a positive number")
+        }
+    }
+
+    /// The configuration file's settings, then the flags over them (validate() checked each).
+    func options() throws -> RecognizerOptions {
+        var options: RecognizerOptions
+        if let config {
+            options = try RecognizerOptions.fromConfig(path: config, name: name)
+        } else {
+            // Checked here rather than in validate(), which ArgumentParser runs before it
+            // reports a misspelt flag: `--sokcet` must be named as what is wrong.
+            guard let socket else { throw RecognizerOptionsError.config("missing --socket (or --config)") }
+            guard let models else { throw RecognizerOptionsError.config("missing --models (or --config)") }
+            options = RecognizerOptions(name: name, brokerSocket: socket, controlSocket: nil,
+                                        engine: FaceEngineOptions(modelsDirectory: models),
+                                        maxBodyLength: RuntimeSettings.defaultMaxFrameBytes + RecognizerOptions.detectOverhead,
+                                        heartbeatInterval: 2)
+        }
+        if let socket { options.brokerSocket = socket }
+        if let control { options.controlSocket = control }
+        if let models { options.engine.modelsDirectory = models }
+        if let detector { options.engine.detector = FaceEngineOptions.Detector(rawValue: detector)! }
+        if let upsample { options.engine.upsample = upsample }
+        if let landmarks { options.engine.landmarks = FaceEngineOptions.Landmarks(rawValue: landmarks)! }
+        if let maxDetectWidth { options.engine.maxDetectWidth = maxDetectWidth == 0 ? nil : maxDetectWidth }
+        if let threads { options.engine.threads = threads }
+        if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + RecognizerOptions.detectOverhead }
+        if let heartbeatSeconds { options.heartbeatInterval = heartbeatSeconds }
+        return options
+    }
+
+    func run() throws {
+        let options: RecognizerOptions
+        do {
+            options = try self.options()
+        } catch {
+            // A configuration the process cannot start from is a usage error: exit 2, like a bad flag.
+            throw ValidationError("\(error)")
+        }
+        let status = RecognizerProcess(options: options).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// ArgumentParser's `main()`, except that a bad command line or configuration exits 2 (as
+    /// facegate-recognizer always has) instead of 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
         }
     }
 }

@@ -2,9 +2,13 @@ import FaceEngine
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// One facegate-recognizer process: the face engine, the broker session, the tap/status
 /// socket, and the service duties (SIGTERM, sd_notify READY/WATCHDOG/STOPPING).
+///
+/// Reason for @unchecked: `session` and `control` are set once in `run()` before any thread
+/// that reads them starts.
 final class RecognizerProcess: @unchecked Sendable {
     let options: RecognizerOptions
     private let log: Log

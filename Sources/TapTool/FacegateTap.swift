@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 @main
 struct FacegateTap: ParsableCommand {
@@ -35,8 +36,12 @@ struct OutputOptions: ParsableArguments {
             })
     var txn: UInt64?
 
-    @Option(help: ArgumentHelp("Write each frame's image (PPM/PGM) into this directory.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write each frame's image into this directory (see --frame-format).", valueName: "dir"))
     var saveFrames: String?
+
+    @Option(help: ArgumentHelp("Image format of saved frames: ppm (PPM, or PGM for gray frames; uncompressed) or png. "
+                               + "`facegate faces check` reads both.", valueName: "ppm|png"))
+    var frameFormat: FrameFormat = .ppm
 
     @Option(help: "Exit after printing this many messages.")
     var count: Int?
@@ -62,6 +67,10 @@ struct OutputOptions: ParsableArguments {
         }
         return set
     }
+}
+
+enum FrameFormat: String, ExpressibleByArgument, CaseIterable {
+    case ppm, png
 }
 
 struct Attach: ParsableCommand {
@@ -91,7 +100,7 @@ struct Attach: ParsableCommand {
         // SIGTERM/SIGINT end the session cleanly: closing the socket ends the receive below.
         let signals = SignalWatcher { _ in connection.close() }
         defer { _ = signals }
-        var interrupted: Bool { connection.socket.fd < 0 }
+        var interrupted: Bool { connection.socket.isClosed }
         while true {
             let message: Message
             do {

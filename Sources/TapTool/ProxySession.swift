@@ -1,10 +1,12 @@
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// One proxied connection: two pumps, each forwarding bytes unchanged and decoding a copy
 /// to print. A stream that cannot be decoded is still forwarded (the tap must never change
 /// what the two processes see); only its printing stops.
+/// Reason for @unchecked: `names` is guarded by `lock`; the rest is immutable.
 final class ProxySession: @unchecked Sendable {
     let client: UnixSocket
     let upstream: UnixSocket

@@ -2,6 +2,7 @@ import Foundation
 import WireProtocol
 
 /// Filters and prints tap events, one line each, from any thread.
+/// Reason for @unchecked: `printed` is guarded by `lock`, held across printing so lines stay whole.
 final class TapPrinter: @unchecked Sendable {
     let output: OutputOptions
     let kinds: Set<MessageKind>?
@@ -29,7 +30,13 @@ final class TapPrinter: @unchecked Sendable {
             default: frame = nil
             }
             if let frame, !frame.pixels.isEmpty {
-                saved = (try? FrameImageWriter.write(frame, txn: message.txn, to: URL(fileURLWithPath: dir)))?.path
+                let directory = URL(fileURLWithPath: dir)
+                do {
+                    saved = try (output.frameFormat == .png ? FramePNG.write(frame, txn: message.txn, to: directory)
+                        : FrameImageWriter.write(frame, txn: message.txn, to: directory)).path
+                } catch {
+                    note("cannot save the frame of \(frame.camera) seq \(frame.sequence) in \(dir): \(error)")
+                }
             }
         }
         let line: String

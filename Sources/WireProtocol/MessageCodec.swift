@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// # facegate wire format, version 1
 ///
 /// Every message travels as one frame on a Unix stream socket:
@@ -120,10 +122,12 @@ public enum MessageCodec {
             w.u32(r.detectMicros); w.u32(r.descriptorMicros)
             w.u16(UInt16(clamping: r.faces.count))
             for face in r.faces {
-                w.i32(face.box.left); w.i32(face.box.top); w.i32(face.box.right); w.i32(face.box.bottom)
+                // Boxes come from frames of at most `maxDimension` pixels: far inside Int32.
+                w.i32(Int32(clamping: face.box.left)); w.i32(Int32(clamping: face.box.top))
+                w.i32(Int32(clamping: face.box.right)); w.i32(Int32(clamping: face.box.bottom))
                 w.f32(face.quality)
-                w.u16(UInt16(clamping: face.descriptor.count))
-                for v in face.descriptor { w.f32(v) }
+                w.u16(UInt16(clamping: face.descriptor.values.count))
+                for v in face.descriptor.values { w.f32(v) }
             }
             return nil
         case let .credit(c):
@@ -360,12 +364,12 @@ public enum MessageCodec {
         guard count <= WireLimits.maxFaces else {
             throw WireError.invalidField(field: "result.faces", reason: "\(count) exceeds \(WireLimits.maxFaces)")
         }
-        var faces: [DetectedFaceRecord] = []
+        var faces: [DetectedFace] = []
         faces.reserveCapacity(count)
         for i in 0..<count {
             let f = "result.face[\(i)]"
-            let box = FaceBox(left: try r.i32("\(f).left"), top: try r.i32("\(f).top"),
-                              right: try r.i32("\(f).right"), bottom: try r.i32("\(f).bottom"))
+            let box = FaceBox(left: Int(try r.i32("\(f).left")), top: Int(try r.i32("\(f).top")),
+                              right: Int(try r.i32("\(f).right")), bottom: Int(try r.i32("\(f).bottom")))
             guard box.left <= box.right && box.top <= box.bottom else {
                 throw WireError.invalidField(field: "\(f).box", reason: "left/top beyond right/bottom")
             }
@@ -381,7 +385,8 @@ public enum MessageCodec {
                 guard v.isFinite else { throw WireError.invalidField(field: "\(f).descriptor[\(k)]", reason: "not finite") }
                 descriptor[k] = v
             }
-            faces.append(DetectedFaceRecord(box: box, quality: quality, descriptor: descriptor))
+            // Checked value by value above, so the field named in an error is exact.
+            faces.append(DetectedFace(box: box, quality: quality, descriptor: try FaceDescriptor(descriptor)))
         }
         return RecognitionResult(txn: txn, camera: camera, sequence: seq, captureMonotonicNs: mono,
                                  detectMicros: detectMicros, descriptorMicros: descriptorMicros, faces: faces)

@@ -1,3 +1,5 @@
+import Vocabulary
+
 /// The protocol version both sides put in their hello. Bump on any layout change.
 public let wireProtocolVersion: UInt16 = 1
 
@@ -10,7 +12,7 @@ public enum WireLimits {
     public static let maxDimension: UInt32 = 16384     // width or height of a frame
     public static let maxSnapshotSessions = 256
     public static let maxFaces = 64
-    public static let descriptorLength = 128
+    public static let descriptorLength = FaceDescriptor.dimension
     public static let maxCounters = 256
     public static let maxCredit: UInt32 = 1024
 }
@@ -43,12 +45,6 @@ public struct Hello: Sendable, Equatable {
     public init(version: UInt16 = wireProtocolVersion, role: PeerRole, name: String, pid: UInt32, camera: String = "") {
         self.version = version; self.role = role; self.name = name; self.pid = pid; self.camera = camera
     }
-}
-
-public enum PixelFormat: UInt8, Sendable, CustomStringConvertible {
-    case rgb24 = 1, gray8 = 2
-    public var bytesPerPixel: Int { self == .rgb24 ? 3 : 1 }
-    public var description: String { self == .rgb24 ? "rgb24" : "gray8" }
 }
 
 /// A captured image and when it was captured. `captureMonotonicNs` is CLOCK_MONOTONIC: the
@@ -100,24 +96,6 @@ public struct Detect: Sendable, Equatable {
     }
 }
 
-public struct FaceBox: Sendable, Equatable {
-    public var left: Int32, top: Int32, right: Int32, bottom: Int32
-    public init(left: Int32, top: Int32, right: Int32, bottom: Int32) {
-        self.left = left; self.top = top; self.right = right; self.bottom = bottom
-    }
-}
-
-public struct DetectedFaceRecord: Sendable, Equatable {
-    public var box: FaceBox
-    /// Landmark-based quality in [0, 1]; higher is a better-posed, larger face.
-    public var quality: Float
-    /// dlib ResNet descriptor, exactly `WireLimits.descriptorLength` finite floats.
-    public var descriptor: [Float]
-    public init(box: FaceBox, quality: Float, descriptor: [Float]) {
-        self.box = box; self.quality = quality; self.descriptor = descriptor
-    }
-}
-
 /// Recognizer → broker: the faces found in the frame of `txn`.
 public struct RecognitionResult: Sendable, Equatable {
     public var txn: UInt64
@@ -126,9 +104,9 @@ public struct RecognitionResult: Sendable, Equatable {
     public var captureMonotonicNs: UInt64
     public var detectMicros: UInt32
     public var descriptorMicros: UInt32
-    public var faces: [DetectedFaceRecord]
+    public var faces: [DetectedFace]
     public init(txn: UInt64, camera: String, sequence: UInt64, captureMonotonicNs: UInt64,
-                detectMicros: UInt32, descriptorMicros: UInt32, faces: [DetectedFaceRecord]) {
+                detectMicros: UInt32, descriptorMicros: UInt32, faces: [DetectedFace]) {
         self.txn = txn; self.camera = camera; self.sequence = sequence; self.captureMonotonicNs = captureMonotonicNs
         self.detectMicros = detectMicros; self.descriptorMicros = descriptorMicros; self.faces = faces
     }

@@ -52,8 +52,13 @@ public enum WireError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .addressInUse(path): "\(path) is served by a running process"
         case let .timedOut(operation): "\(operation) timed out"
         case let .messageDeadlineExceeded(seconds, received, announced):
-            "message incomplete after \(MessageConnection.seconds(seconds)) s: "
+            "message incomplete after \(WireError.seconds(seconds)) s: "
                 + (announced.map { "\(received) of \($0) body bytes received" } ?? "length prefix unfinished")
         }
+    }
+
+    /// "5" for whole seconds, "0.25" otherwise: how error texts and log lines print a limit.
+    public static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

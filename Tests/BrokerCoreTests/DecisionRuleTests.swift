@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 import XCTest
 
 /// Each decision rule on its own, beyond the scenarios.
@@ -222,8 +223,8 @@ final class DecisionRuleTests: XCTestCase {
         var e = C.engine(C.configuration(zones: zones))
         e.touch(C.dc006, 0)
         // Box reaches well into the zone, centre just left of it.
-        let box = FaceRegion(left: 300, top: 100, right: 698, bottom: 300) // centre x = 499 of 1000
-        let d = try XCTUnwrap(e.show([DetectedFace(region: box, descriptor: C.obamaShown)], capturedAt: 1))
+        let box = FaceBox(left: 300, top: 100, right: 698, bottom: 300) // centre x = 499 of 1000
+        let d = try XCTUnwrap(e.show([DetectedFace(box: box, descriptor: C.obamaShown)], capturedAt: 1))
         XCTAssertEqual(d.map(\.kind), [.outsideZone])
     }
 

@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 import XCTest
 
 /// The cast of SCENARIOS.md at the domain level: camera cam-a sees DC001 and DC006; obama holds
@@ -54,8 +55,8 @@ enum Cast {
 
     /// A face whose box centre is at the normalized position (x, y) of a cam-a frame.
     static func face(_ descriptor: FaceDescriptor, x: Double = 0.5, y: Double = 0.5) -> DetectedFace {
-        let cx = x * Double(imageSize.width), cy = y * Double(imageSize.height)
-        return DetectedFace(region: FaceRegion(left: cx - 40, top: cy - 50, right: cx + 40, bottom: cy + 50),
+        let cx = Int(x * Double(imageSize.width)), cy = Int(y * Double(imageSize.height))
+        return DetectedFace(box: FaceBox(left: cx - 40, top: cy - 50, right: cx + 40, bottom: cy + 50),
                             descriptor: descriptor)
     }
 }

@@ -1,5 +1,6 @@
 import BrokerCore
 import Foundation
+import Vocabulary
 import XCTest
 
 /// Nearest-member matching: threshold, margin against the best *other* member, ties.

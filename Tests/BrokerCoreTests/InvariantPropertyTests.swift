@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 import XCTest
 
 /// Randomized, seeded runs of the whole engine against an independent model of the rules.
@@ -94,7 +95,8 @@ final class InvariantPropertyTests: XCTestCase {
             var parts: [(Int, Float)] = who <= 6 ? base(who) : [(20 + Int(who), Float(0.5))]
             parts.append((30 + Int.random(in: 0..<90, using: &rng), Float.random(in: 0...0.2, using: &rng)))
             let x = Double.random(in: 0...1, using: &rng), y = Double.random(in: 0...1, using: &rng)
-            let face = DetectedFace(region: FaceRegion(left: x * 640 - 20, top: y * 480 - 20, right: x * 640 + 20, bottom: y * 480 + 20),
+            let cx = Int(x * 640), cy = Int(y * 480)
+            let face = DetectedFace(box: FaceBox(left: cx - 20, top: cy - 20, right: cx + 20, bottom: cy + 20),
                                     descriptor: Cast.vector(parts))
             return (face, who <= 4 ? MemberID(who) : nil)
         }
@@ -226,7 +228,7 @@ final class InvariantPropertyTests: XCTestCase {
                     XCTAssertTrue(grants[member.id]!.contains(lock), "\(member) has no grant for \(lock)")
                     XCTAssertTrue(config.cameras.first { $0.id == camera }!.locks.contains(lock))
                     if camera == camA && lock == "L2" {
-                        let c = frame.faces[faceIndex].region.normalizedCentre(in: ImageSize(width: 640, height: 480))!
+                        let c = frame.faces[faceIndex].box.normalizedCentre(in: ImageSize(width: 640, height: 480))!
                         XCTAssertTrue(zoneL2.contains(x: c.x, y: c.y), "face outside L2's zone")
                     }
                     // Independent truth: was the lock triggered at capture?

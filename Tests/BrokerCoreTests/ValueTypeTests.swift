@@ -1,5 +1,6 @@
 @testable import BrokerCore
 import Foundation
+import Vocabulary
 import XCTest
 
 /// Time, ids, txn table, zones, descriptors, configuration: the small value types.
@@ -89,7 +90,7 @@ final class ValueTypeTests: XCTestCase {
     }
 
     func testFaceCentreNormalization() {
-        let r = FaceRegion(left: 100, top: 200, right: 300, bottom: 400)
+        let r = FaceBox(left: 100, top: 200, right: 300, bottom: 400)
         let c = r.normalizedCentre(in: ImageSize(width: 400, height: 600))
         XCTAssertEqual(c?.x, 0.5)
         XCTAssertEqual(c?.y, 0.5)

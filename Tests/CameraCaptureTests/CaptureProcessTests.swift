@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real facegate-capture executable against a test broker on a Unix socket.

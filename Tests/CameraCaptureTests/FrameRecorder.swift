@@ -1,11 +1,13 @@
 import CameraCapture
 import Foundation
 import ProcessSupport
+import Vocabulary
 import XCTest
 
 /// Collects what a capture session delivers, with the test's own CLOCK_MONOTONIC reading at
 /// the moment each frame reached the handler. Keeps pixels of the newest frame only (a clip's
 /// worth of RGB frames would be hundreds of MB).
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class FrameRecorder: @unchecked Sendable {
     struct Record {
         let seq: UInt64

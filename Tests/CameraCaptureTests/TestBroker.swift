@@ -1,16 +1,19 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 
 /// The broker's capture socket, played by the test: a real WireProtocol server that records the
 /// hello, frames and heartbeats each capture process sends. `frameDelay` makes it a slow reader.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class TestBroker: @unchecked Sendable {
     struct ReceivedFrame {
         let sequence: UInt64
         let captureMonotonicNs: UInt64
         let receivedMonotonicNs: UInt64
-        let format: WireProtocol.PixelFormat
+        let format: PixelFormat
         let width: UInt32
         let height: UInt32
         let pixelCount: Int
@@ -22,6 +25,7 @@ final class TestBroker: @unchecked Sendable {
     private let server: MessageServer
     private let store = Store()
 
+    /// Reason for @unchecked: its mutable state is guarded by its NSLock.
     private final class Store: @unchecked Sendable {
         let lock = NSLock()
         var hellos: [Hello] = []

@@ -73,7 +73,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertFalse(config.locks[0].isToggle)
         XCTAssertTrue(config.locks[1].isToggle)
         XCTAssertEqual(config.cameras[0].fps, 10)
-        XCTAssertEqual(config.cameras[0].pixelFormat, .rgb)
+        XCTAssertEqual(config.cameras[0].pixelFormat, .rgb24)
         XCTAssertNil(config.cameras[0].motionTopic)
         XCTAssertEqual(FacegateConfiguration.check(text: ""), [])
     }
@@ -110,6 +110,19 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(plain.motionState(payload: Array("ON\n".utf8)), true)
         XCTAssertEqual(plain.motionState(payload: Array("OFF".utf8)), false)
         XCTAssertNil(plain.motionState(payload: Array("on".utf8)))
+    }
+
+    /// A JSON motion payload counts only as a JSON boolean or a string that is the configured
+    /// on/off text; every other shape means neither (the broker logs it and ignores it).
+    func testJSONMotionPayloadsOfOtherShapesMeanNeither() {
+        let camera = CameraSettings(id: "c", source: "test:", motionTopic: "t", motionJSONKey: "motion")
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"motion":"ON","battery":3}"#.utf8)), true)
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"motion":"OFF"}"#.utf8)), false)
+        XCTAssertEqual(camera.motionState(payload: Array(#"{"other":{"x":[1]},"motion":false}"#.utf8)), false)
+        for payload in [#"{"motion":0}"#, #"{"motion":"1"}"#, #"{"motion":"true"}"#, #"{"motion":null}"#, #"{"motion":[true]}"#,
+                        #"{"motion":{"on":true}}"#, #"{"other":true}"#, "true", #"[{"motion":true}]"#, #"{"motion":true"#, ""] {
+            XCTAssertNil(camera.motionState(payload: Array(payload.utf8)), payload)
+        }
     }
 
     // MARK: Errors, each with its line

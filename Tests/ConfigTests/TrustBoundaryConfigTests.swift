@@ -92,4 +92,17 @@ final class TrustBoundaryConfigTests: XCTestCase {
         assertOneProblem("[runtime]\nmax_unidentified_peers = 0\n", "must be between 1 and 1024, not 0")
         assertOneProblem("[recognizer]\nmax_photo_pixels = 0\n", "recognizer.max_photo_pixels: must be between 1 and 200000000, not 0")
     }
+
+    func testAuditQueueSettingsAreReadAndChecked() throws {
+        let config = try FacegateConfiguration.parse(text: "[runtime]\naudit_queue_capacity = 4\naudit_drain_timeout = 0.5\n")
+        XCTAssertEqual(config.runtime.auditQueueCapacity, 4)
+        XCTAssertEqual(config.runtime.auditDrainTimeout, 0.5)
+        let defaults = try FacegateConfiguration.parse(text: "")
+        XCTAssertEqual(defaults.runtime.auditQueueCapacity, 64)
+        XCTAssertEqual(defaults.runtime.auditDrainTimeout, 5)
+        assertOneProblem("[runtime]\naudit_queue_capacity = 0\n", "line 2: runtime.audit_queue_capacity: must be between 1 and 100000, not 0")
+        assertOneProblem("[runtime]\naudit_queue_capacity = 1.5\n", "runtime.audit_queue_capacity")
+        assertOneProblem("[runtime]\naudit_drain_timeout = 0\n", "runtime.audit_drain_timeout: must be greater than 0 and at most 300, not 0")
+        assertOneProblem("[runtime]\naudit_drain_timeout = \"5s\"\n", "runtime.audit_drain_timeout")
+    }
 }

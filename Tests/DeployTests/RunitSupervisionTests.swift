@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// deploy/runit as shipped, supervised by Debian's runsvdir on a temporary directory, running
@@ -96,6 +97,7 @@ struct PipelineStatus: CustomStringConvertible {
 
 /// The deploy/runit services copied into a temporary directory with a facegate.env for this
 /// test, run by `runsvdir`, plus the mosquitto, configuration and database they use.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class RunitTree: @unchecked Sendable {
     static let services = ["facegate-broker", "facegate-recognizer-1", "facegate-capture-cam-a"]
 

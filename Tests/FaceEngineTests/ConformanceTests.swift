@@ -1,5 +1,6 @@
 import FaceEngine
 import TestSupport
+import Vocabulary
 import XCTest
 
 /// Our engine against dlib's own Python binding on every reference photo.
@@ -23,7 +24,7 @@ final class ConformanceTests: XCTestCase {
             (try EngineFixture.fivePoint.get(), \ReferenceFaces.Face.descriptor_5pt, "5pt"),
             (try EngineFixture.sixtyEightPoint.get(), \ReferenceFaces.Face.descriptor_68pt, "68pt"),
         ] {
-            var ours: [(person: String, name: String, descriptor: DescriptorVector, reference: [Float])] = []
+            var ours: [(person: String, name: String, descriptor: FaceDescriptor, reference: [Float])] = []
             for photo in reference.images {
                 let image = try EngineFixture.photo(photo.file)
                 let described = try engine.analyze(image: image)
@@ -38,7 +39,7 @@ final class ConformanceTests: XCTestCase {
             for a in 0..<ours.count {
                 for b in (a + 1)..<ours.count {
                     let d = ours[a].descriptor.distance(to: ours[b].descriptor)
-                    let refDistance = DescriptorVector.euclideanDistance(ours[a].reference, ours[b].reference)
+                    let refDistance = referenceDistance(ours[a].reference, ours[b].reference)
                     let same = ours[a].person == ours[b].person
                     let what = "\(label) \(ours[a].name)–\(ours[b].name): ours \(d), reference \(refDistance)"
                     XCTAssertEqual(refDistance < 0.6, same, "reference itself: " + what)
@@ -73,7 +74,7 @@ final class ConformanceTests: XCTestCase {
                                 abs(box.bottom - ref.bottom), abs(box.left - ref.left)].max()!
                 worstBox = max(worstBox, boxError)
                 XCTAssertLessThanOrEqual(boxError, boxTolerance, "\(photo.file)#\(i): box \(box), reference trbl \(ref.box_trbl)")
-                let distance = DescriptorVector.euclideanDistance(face.1.values, ref[keyPath: keyPath])
+                let distance = referenceDistance(face.1.values, ref[keyPath: keyPath])
                 worstDescriptor = max(worstDescriptor, distance)
                 XCTAssertLessThan(distance, descriptorTolerance, "\(photo.file)#\(i): descriptor distance to reference")
             }

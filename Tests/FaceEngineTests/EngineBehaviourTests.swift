@@ -1,5 +1,6 @@
 import FaceEngine
 import TestSupport
+import Vocabulary
 import XCTest
 
 /// Pixel formats, strides, downscaled detection, several instances, quality, MMOD.
@@ -61,7 +62,7 @@ final class EngineBehaviourTests: XCTestCase {
                                     abs(face.face.box.right - ref.right), abs(face.face.box.bottom - ref.bottom)].max()!) / size
                 worstBoxShift = max(worstBoxShift, shift)
                 XCTAssertLessThan(shift, 0.25, "\(photo.file)#\(i): box \(face.face.box) vs reference trbl \(ref.box_trbl)")
-                let distance = DescriptorVector.euclideanDistance(face.descriptor.values, ref.descriptor_5pt)
+                let distance = referenceDistance(face.descriptor.values, ref.descriptor_5pt)
                 worstDistance = max(worstDistance, distance)
                 XCTAssertLessThan(distance, 0.15, "\(photo.file)#\(i)")
             }
@@ -69,7 +70,7 @@ final class EngineBehaviourTests: XCTestCase {
         print("downscaled detection (640 px): worst box shift \(worstBoxShift) of face width, worst descriptor distance \(worstDistance)")
     }
 
-    private func centreDistance(_ box: FaceDetection.Box, _ ref: ReferenceFaces.Face) -> Int {
+    private func centreDistance(_ box: FaceBox, _ ref: ReferenceFaces.Face) -> Int {
         abs(box.left + box.right - ref.left - ref.right) + abs(box.top + box.bottom - ref.top - ref.bottom)
     }
 
@@ -116,20 +117,26 @@ final class EngineBehaviourTests: XCTestCase {
         XCTAssertLessThan(faces[0].descriptor.distance(to: hog[0].descriptor), 0.3)
     }
 
-    func testDescriptorDistanceHelper() {
-        let a = DescriptorVector([Float](repeating: 0, count: 128))!
+    func testDescriptorDistanceAgreesWithTheReferenceComputation() throws {
+        let a = try FaceDescriptor([Float](repeating: 0, count: 128))
         var v = [Float](repeating: 0, count: 128)
         v[0] = 3; v[1] = 4
-        let b = DescriptorVector(v)!
-        XCTAssertEqual(a.distance(to: b), 5, accuracy: 1e-9)
+        let b = try FaceDescriptor(v)
+        XCTAssertEqual(a.distance(to: b), 5, accuracy: 1e-6)
         XCTAssertEqual(b.distance(to: b), 0)
-        XCTAssertNil(DescriptorVector([1, 2, 3]))
-        XCTAssertNil(DescriptorVector([Float](repeating: .nan, count: 128)))
-        XCTAssertEqual(DescriptorVector.euclideanDistance([1], [1, 2]), .infinity)
+        XCTAssertThrowsError(try FaceDescriptor([1, 2, 3]))
+        XCTAssertThrowsError(try FaceDescriptor([Float](repeating: .nan, count: 128)))
+        XCTAssertEqual(referenceDistance([1], [1, 2]), .infinity)
+        let reference = try ReferenceFaces.load()
+        let all = reference.images.flatMap(\.faces).map(\.descriptor_5pt)
+        for x in all { for y in all {
+            XCTAssertEqual(try FaceDescriptor(x).distance(to: FaceDescriptor(y)), referenceDistance(x, y), accuracy: 1e-5)
+        } }
     }
 }
 
 /// Results written by concurrent workers.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class ConcurrentResults: @unchecked Sendable {
     private let lock = NSLock()
     private var values: [Result<[DescribedFace], Error>?]

@@ -26,6 +26,33 @@ final class ImageHeaderTests: XCTestCase {
                        ImageHeader(format: .jpeg, width: 65000, height: 40000))
         XCTAssertEqual(try ImageHeader(bytes: HugeImageFiles.bmp(width: 50000, height: -50000)),
                        ImageHeader(format: .bmp, width: 50000, height: 50000))
+        XCTAssertEqual(try ImageHeader(bytes: HugeImageFiles.ppm(width: 30000, height: 20000)),
+                       ImageHeader(format: .ppm, width: 30000, height: 20000))
+        XCTAssertEqual(try ImageHeader(bytes: Array("P5 640\t480 # a comment\n65535\n".utf8)),
+                       ImageHeader(format: .pgm, width: 640, height: 480))
+    }
+
+    func testPortableAnymapHeadersThatCannotBeReadAreNamed() {
+        let cases: [(String, ImageHeader.ParseError)] = [
+            ("P6\n640 48", .truncated(.ppm)),
+            ("P6\n640 480\n255", .truncated(.ppm)),
+            ("P5\n", .truncated(.pgm)),
+            ("P6640 480 255\n", .malformed(.ppm, "width is not separated by whitespace")),
+            ("P6\n640 x 255\n", .malformed(.ppm, "height is not a number")),
+            ("P6\n640 480 0\n", .malformed(.ppm, "maxval 0 is outside 1...65535")),
+            ("P6\n640 480 70000\n", .malformed(.ppm, "maxval 70000 is outside 1...65535")),
+            ("P6\n6400000000 480 255\n", .malformed(.ppm, "width has too many digits")),
+            ("P6\n640 480 255x", .malformed(.ppm, "maxval is not followed by whitespace")),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try ImageHeader(bytes: Array(text.utf8)), text) {
+                XCTAssertEqual($0 as? ImageHeader.ParseError, expected, text)
+            }
+        }
+        // P3/P2 (ASCII samples) are not what the tap writes: unknown.
+        XCTAssertThrowsError(try ImageHeader(bytes: Array("P3\n2 2\n255\n".utf8))) {
+            XCTAssertEqual($0 as? ImageHeader.ParseError, .unknownFormat)
+        }
     }
 
     func testUnknownAndTruncatedHeadersAreNamed() {

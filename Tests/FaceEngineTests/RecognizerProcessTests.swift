@@ -2,7 +2,9 @@ import FaceEngine
 import Foundation
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real facegate-recognizer executable against a broker played by the test on a real
@@ -42,10 +44,10 @@ final class RecognizerProcessTests: XCTestCase {
             XCTAssertGreaterThan(result.detectMicros, 0)
             if !result.faces.isEmpty { framesWithFaces += 1 }
             for face in result.faces {
-                XCTAssertEqual(face.descriptor.count, 128)
-                XCTAssertTrue(face.box.left >= 0 && face.box.right < Int32(image.width), "box inside the frame")
+                XCTAssertEqual(face.descriptor.values.count, 128)
+                XCTAssertTrue(face.box.left >= 0 && face.box.right < image.width, "box inside the frame")
                 XCTAssertTrue((0...1).contains(face.quality))
-                closestToLin = min(closestToLin, DescriptorVector.euclideanDistance(face.descriptor, lin.descriptor_5pt))
+                closestToLin = min(closestToLin, referenceDistance(face.descriptor.values, lin.descriptor_5pt))
             }
             XCTAssertEqual(try broker.nextCredit(connection), 1, "credit again after each answer")
             txn += 1

@@ -3,6 +3,7 @@ import Foundation
 @testable import GalleryStore
 import GRDB
 import TestSupport
+import Vocabulary
 import XCTest
 
 /// The store on real SQLite files in temporary directories.
@@ -279,11 +280,12 @@ final class GalleryStoreTests: XCTestCase {
         let a = try open(), b = try open()
         try a.addMember(name: "obama")
         let errors = ErrorBox()
+        let entries = (0..<2).map { i in (0..<100).map { n in auditEntry(reason: "\(i)-\(n)") } }
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             let store = i == 0 ? a : b
             for n in 0..<100 {
                 do {
-                    try store.appendAudit(self.auditEntry(reason: "\(i)-\(n)"))
+                    try store.appendAudit(entries[i][n])
                     if i == 1 && n % 10 == 0 { try store.addGrant(member: "obama", lock: "L\(n)") }
                 } catch {
                     errors.append(error)
@@ -317,8 +319,8 @@ final class GalleryStoreTests: XCTestCase {
                                                               now: start + .seconds(2.01)) else { return XCTFail() }
         var probe = descriptor(0).values
         probe[3] = 0.3
-        let faces = [DetectedFace(region: FaceRegion(left: 1, top: 2, right: 3, bottom: 4), descriptor: try FaceDescriptor(probe)),
-                     DetectedFace(region: FaceRegion(left: 1, top: 2, right: 3, bottom: 4), descriptor: descriptor(40))]
+        let faces = [DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), descriptor: try FaceDescriptor(probe)),
+                     DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), descriptor: descriptor(40))]
         let decisions = engine.resultArrived(txn: txn, faces: faces, now: start + .seconds(2.5),
                                              gallery: Gallery(members: [obama]))
         XCTAssertEqual(decisions.map(\.kind), [.unlock, .unknownFace])
@@ -440,6 +442,7 @@ final class GalleryStoreTests: XCTestCase {
 }
 
 /// Collects errors from concurrent closures.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 private final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var errors: [Error] = []

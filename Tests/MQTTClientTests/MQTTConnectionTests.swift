@@ -5,6 +5,7 @@ import TestSupport
 import XCTest
 
 /// The one outcome of a `publishCommand`, for the test thread.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class OutcomeBox: @unchecked Sendable {
     private let lock = NSLock()
     private var outcomes: [PublishOutcome] = []
@@ -31,6 +32,7 @@ func command(_ connection: MQTTConnection, _ lock: String, _ payload: String, qo
 }
 
 /// Collects a connection's events (delivered on its network thread) for the test thread.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class EventRecorder: @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [MQTTEvent] = []

@@ -46,6 +46,26 @@ extension AdminCLITests {
         XCTAssertTrue(stored.stdout.contains("1 face, stored"), stored.stdout)
     }
 
+    /// Frames saved by the tap (PPM/PGM) fall under the same limit, read from their text header.
+    func testHugePortableAnymapsAreRefusedFromTheirHeader() throws {
+        let ppm = dir.file("huge.ppm").path
+        _ = FileManager.default.createFile(atPath: ppm, contents: Data(HugeImageFiles.ppm(width: 30000, height: 20000)))
+        XCTAssertEqual(try facegate(["members", "add", "obama"]).status, 0)
+        for command in [["faces", "check", ppm], ["faces", "enroll", "obama", ppm]] {
+            let refused = try facegate(command)
+            XCTAssertEqual(refused.status, 1, refused.stderr)
+            for fragment in ["\(ppm): 30000x20000 pixels (600.0 MP)", "limit of 16000000 pixels", "refused before decoding"] {
+                XCTAssertTrue(refused.stderr.contains(fragment), "\(command): missing \(fragment): \(refused.stderr)")
+            }
+        }
+        let malformed = dir.file("bad.pgm").path
+        _ = FileManager.default.createFile(atPath: malformed, contents: Data("P5\n640 480\n0\n".utf8))
+        let refused = try facegate(["faces", "check", malformed])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("\(malformed): not a readable JPEG, PNG, BMP, PPM or PGM image (PGM header is malformed: maxval 0 "),
+                      refused.stderr)
+    }
+
     func testNegativeFaceAndZeroRowsAreRefusedWithAReason() throws {
         let negative = try facegate(["faces", "enroll", "obama", face("two_people.jpg"), "--face", "-1"])
         XCTAssertEqual(negative.status, 64, negative.stderr)

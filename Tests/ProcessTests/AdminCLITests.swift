@@ -4,6 +4,7 @@ import GalleryStore
 import ProcessSupport
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real `facegate` executable against a temporary configuration and database.
@@ -478,9 +479,9 @@ final class AdminCLITests: XCTestCase {
             + "(runtime.sockets_dir in \(configPath!))\n")
 
         let status = """
-            {"audit_failures":0,"cameras":[{"capture":{"frames_sent":90},"connected":true,"frames_admitted":12,\
+            {"audit_failures":0,"audit_queue":3,"audit_queue_capacity":64,"cameras":[{"capture":{"frames_sent":90},"connected":true,"frames_admitted":12,\
             "frames_received":90,"frames_skipped":78,"id":"cam-a"}],"counters":{"decisions":{"no_grant":1,"unlock":2},\
-            "frames_admitted":12,"frames_skipped":{"empty_snapshot":78},"motion_events":0,"occupancy_events":5,\
+            "audit_queue_full":2,"frames_admitted":12,"frames_skipped":{"empty_snapshot":78},"motion_events":0,"occupancy_events":5,\
             "results":12,"retained_ignored":1,"sessions_opened":3,"txns_discarded":0,"txns_expired":0,"unlocks":2},\
             "frames_dropped":4,"gallery_members":2,"mqtt":{"connected":true,"host":"127.0.0.1","port":1883},\
             "open_sessions":[{"closes_in_s":12.5,"open_for_s":2.5,"session":"5f3a91c200000003","trigger":"lock DC006",\
@@ -505,7 +506,8 @@ final class AdminCLITests: XCTestCase {
                          "cameras (1):", "cam-a  connected  received 90  sent 12  skipped 78",
                          "open sessions (1):", "lock DC006  session 5f3a91c200000003  open 2.5 s  closes in 12.5 s  unlocked DC006",
                          "recognizers (1):", "recognizer:r1 pid=77  credits 1  in flight 0  sent 12  results 12",
-                         "pending txns 1, waiting frames 0, frames dropped 4", "occupancy_events 5", "unlocks 2",
+                         "pending txns 1, waiting frames 0, frames dropped 4, audit failures 0, audit queue 3 of 64",
+                         "audit_queue_full 2", "occupancy_events 5", "unlocks 2",
                          "decisions: no_grant 1, unlock 2", "frames skipped: empty_snapshot 78"] {
             XCTAssertTrue(text.contains(expected), "missing \"\(expected)\" in:\n\(text)")
         }

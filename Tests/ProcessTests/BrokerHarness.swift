@@ -3,7 +3,9 @@ import Foundation
 import GalleryStore
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real facegate-broker process with everything around it real too: mosquitto on
@@ -14,6 +16,7 @@ import XCTest
 ///
 /// Scenario time is compressed: one scenario second is `scale` real seconds, applied to the
 /// configuration (occupancy_max, max_decision_age, lock hold time) and the script alike.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 final class BrokerHarness: @unchecked Sendable {
     static let photos = ["obama2.jpg", "biden2.jpg", "lin-manuel-miranda.png", "two_people.jpg", "obama.jpg", "obama3.jpg"]
     static let reference = try! ReferenceFaces.load()
@@ -157,6 +160,7 @@ final class BrokerHarness: @unchecked Sendable {
 }
 
 /// A camera on the broker's capture socket.
+/// Reason for @unchecked: its mutable state is guarded by its NSCondition (test threads wait on it).
 final class TestCamera: @unchecked Sendable {
     let connection: MessageConnection
     private var sequence: UInt64 = 0
@@ -187,6 +191,7 @@ final class TestCamera: @unchecked Sendable {
 }
 
 /// A recognizer on the broker's recognizer socket that answers from reference.json.
+/// Reason for @unchecked: its mutable state is guarded by its NSCondition (test threads wait on it).
 final class TestRecognizer: @unchecked Sendable {
     let connection: MessageConnection
     private let condition = NSCondition()
@@ -224,16 +229,16 @@ final class TestRecognizer: @unchecked Sendable {
             let forcedBox = override
             condition.unlock()
             let index = Int(detect.frame.pixels[0])
-            var faces: [DetectedFaceRecord] = []
+            var faces: [DetectedFace] = []
             if index < BrokerHarness.photos.count, let photo = BrokerHarness.reference.photo(BrokerHarness.photos[index]) {
                 // Scale the reference boxes into the 64x48 test frame so zones can be checked.
                 let sx = 64.0 / Double(photo.width), sy = 48.0 / Double(photo.height)
                 faces = photo.faces.map { f in
-                    DetectedFaceRecord(box: FaceBox(left: Int32(Double(f.left) * sx), top: Int32(Double(f.top) * sy),
-                                                    right: Int32(Double(f.right) * sx), bottom: Int32(Double(f.bottom) * sy)),
-                                       quality: 1, descriptor: f.descriptor_5pt)
+                    DetectedFace(box: FaceBox(left: Int(Double(f.left) * sx), top: Int(Double(f.top) * sy),
+                                              right: Int(Double(f.right) * sx), bottom: Int(Double(f.bottom) * sy)),
+                                 quality: 1, descriptor: try! FaceDescriptor(f.descriptor_5pt))
                 }
-                if let forcedBox { faces = faces.map { DetectedFaceRecord(box: forcedBox, quality: $0.quality, descriptor: $0.descriptor) } }
+                if let forcedBox { faces = faces.map { DetectedFace(box: forcedBox, quality: $0.quality, descriptor: $0.descriptor) } }
             }
             let result = RecognitionResult(txn: detect.txn, camera: detect.frame.camera, sequence: detect.frame.sequence,
                                            captureMonotonicNs: detect.frame.captureMonotonicNs, detectMicros: 1,

@@ -2,6 +2,7 @@ import Foundation
 import ProcessSupport
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real broker against peers that try to starve its capture socket: a frame that stops

@@ -3,7 +3,9 @@ import Foundation
 import GalleryStore
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// SCENARIOS.md on the real broker process (camera and recognizer played by test peers; see
@@ -301,6 +303,11 @@ final class BrokerTests: XCTestCase {
         XCTAssertEqual(sessions.map { $0["trigger"] as? String }, ["lock DC006"])
         XCTAssertEqual((status["recognizers"] as? [[String: Any]])?.count, 1)
         XCTAssertEqual((status["mqtt"] as? [String: Any])?["connected"] as? Bool, true)
+        // The same reply through the type `facegate status` reads it with.
+        let typed = try JSONDecoder().decode(BrokerStatus.self, from: Data(reply.json.utf8))
+        XCTAssertEqual(typed.openSessions.map(\.trigger), ["lock DC006"])
+        XCTAssertEqual(typed.recognizers.map(\.name), ["test-recognizer"])
+        XCTAssertGreaterThanOrEqual(typed.counters.occupancyEvents, 1)
     }
 
     /// A recognizer (or whatever speaks on its socket) answering with a stored descriptor

@@ -2,6 +2,7 @@ import Foundation
 import ProcessSupport
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// The real facegate-tap executable between real socket peers.

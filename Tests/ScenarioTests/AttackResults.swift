@@ -1,6 +1,7 @@
 import Foundation
 
 /// What the attack threads saw, shared with the test.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class AttackResults: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var closed = 0, held = 0, refused = 0, peakRSS = 0

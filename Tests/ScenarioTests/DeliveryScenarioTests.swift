@@ -149,6 +149,7 @@ final class DeliveryScenarioTests: ScenarioCase {
 
 /// Subscribes to the command topics and SIGKILLs the armed process the instant one arrives:
 /// from the MQTT client's network thread, without a file or a poll in between.
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class PublishKiller: @unchecked Sendable {
     private let lock = NSLock()
     private var armed: Int32?
@@ -180,5 +181,6 @@ final class PublishKiller: @unchecked Sendable {
 
     func stop() { connection.stop(timeout: 5) }
 
+    /// Reason for @unchecked: the weak reference is set once before the MQTT thread reads it.
     private final class WeakBox: @unchecked Sendable { weak var value: PublishKiller? }
 }

@@ -50,6 +50,7 @@ final class FloodScenarioTests: ScenarioCase {
 }
 
 /// An MQTT client that publishes as fast as asked, bounded in count and time.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 final class FloodClient: @unchecked Sendable {
     private let connection: MQTTConnection
 

@@ -3,6 +3,7 @@ import Foundation
 import GalleryStore
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// SCENARIOS.md S14-S16: what arrives from outside is stale or malformed.

@@ -2,6 +2,7 @@ import BrokerCore
 import Foundation
 import TestSupport
 import WireProtocol
+import WireTransport
 import XCTest
 
 /// Issue 16's acceptance test: S1 on every real process while a test peer starves the

@@ -2,6 +2,7 @@ import Foundation
 
 /// A real executable started by a test, its stderr and stdout collected into a log file that
 /// the test can search (`waitForLog`) and that is printed when the test fails.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class ChildProcess: @unchecked Sendable {
     public let name: String
     public let process = Process()
@@ -12,7 +13,7 @@ public final class ChildProcess: @unchecked Sendable {
                 logDirectory: URL, name: String? = nil) throws {
         self.name = name ?? executable.lastPathComponent
         logURL = logDirectory.appendingPathComponent("\(self.name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) // the open below throws if not
         logHandle = try FileHandle(forWritingTo: logURL)
         logHandle.seekToEndOfFile()
         process.executableURL = executable

@@ -32,6 +32,11 @@ public enum HugeImageFiles {
         return file + info
     }
 
+    /// A binary PPM (P6) header, with a comment as tools write one, and a few sample bytes.
+    public static func ppm(width: Int, height: Int) -> [UInt8] {
+        Array("P6\n# saved by a camera\n\(width) \(height)\n255\n".utf8) + [0, 0, 0]
+    }
+
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {

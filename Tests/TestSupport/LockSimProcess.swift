@@ -42,6 +42,7 @@ public struct LockSimRecord: Equatable, Sendable {
 
 /// `facegate-locksim` running as a real process against a `MosquittoServer`, with a control
 /// FIFO for commands (`touch DC001`, ...) and its record file parsed on demand.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class LockSimProcess: @unchecked Sendable {
     public let child: ChildProcess
     public let recordURL: URL

@@ -5,6 +5,7 @@ import Foundation
 /// and started again on the same port, to test reconnection. Optionally a second listener
 /// speaks TLS (on `tlsPort`); the plain one stays, so `publish` and `MosquittoSubscriber` work
 /// unchanged.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class MosquittoServer: @unchecked Sendable {
     /// A TLS listener's files (PEM). With `requireCertificate`, clients must present a
     /// certificate signed by `caFile`.
@@ -65,7 +66,8 @@ public final class MosquittoServer: @unchecked Sendable {
             lines.append("allow_anonymous true")
         } else {
             let passwordFile = directory.file("passwords")
-            FileManager.default.createFile(atPath: passwordFile.path, contents: nil,
+            // mosquitto_passwd below fails loudly if the file could not be made.
+            _ = FileManager.default.createFile(atPath: passwordFile.path, contents: nil,
                                            attributes: [.posixPermissions: 0o600])
             for (user, password) in users.sorted(by: { $0.key < $1.key }) {
                 try MosquittoServer.runTool("/usr/bin/mosquitto_passwd", ["-b", passwordFile.path, user, password])

@@ -20,6 +20,7 @@ public struct RecordedMessage: Equatable, Sendable {
 /// QoS 2, so `qos` is the QoS the publisher used.
 /// Created subscribed: the initializer returns once the broker acknowledged the subscription.
 /// It does not reconnect: after a broker restart, create a new one.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class MosquittoSubscriber: @unchecked Sendable {
     public let topic: String
     private let process: ChildProcess

@@ -2,6 +2,7 @@ import Foundation
 
 /// `$NOTIFY_SOCKET` played by a test: a datagram socket that collects what a process sends
 /// with sd_notify (READY=1, WATCHDOG=1, STOPPING=1, STATUS=...).
+/// Reason for @unchecked: its mutable state is guarded by its NSLock.
 public final class NotifySocket: @unchecked Sendable {
     public let path: String
     private let fd: Int32

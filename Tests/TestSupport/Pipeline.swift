@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import WireProtocol
+import WireTransport
 
 /// The whole facegate pipeline as real processes, for end-to-end scenarios: mosquitto on
 /// 127.0.0.1, the lock simulator, a fresh SQLite file with members enrolled by
@@ -12,6 +13,7 @@ import WireProtocol
 /// starts and stops the capture to change what the camera shows, sends signals to any process
 /// and starts it again. Scenario time runs from `begin()`; `at(t)` sleeps until scenario second
 /// `t` (a step that had to wait for something may make later steps late, never early).
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class Pipeline: @unchecked Sendable {
     public enum Part: Hashable, Sendable, CustomStringConvertible {
         case broker, capture, recognizer(String), mosquitto, onvif
@@ -378,7 +380,9 @@ public final class Pipeline: @unchecked Sendable {
             guard let status = brokerStatus() else { return false }
             let inFlight = (status["recognizers"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["in_flight"] as? Int) ?? 0) }
             let commands = (status["counters"] as? [String: Any])?["unlocks_in_flight"] as? Int
+            // A decision still in the audit queue has neither its row nor its command yet.
             return inFlight == 0 && (status["waiting_frames"] as? Int) == 0 && commands == 0
+                && (status["audit_queue"] as? Int ?? 0) == 0
         }
         let delivered = !awaitDelivery || waitUntil(timeout: 10) { commands().count >= publishedUnlocks.count }
         return quiet && delivered

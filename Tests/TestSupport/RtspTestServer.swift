@@ -4,6 +4,7 @@ import Foundation
 /// process the test can kill, stop and restart on the same port.
 ///
 /// Runs under Debian's /usr/bin/python3, which has python3-gi; the python3 first on PATH may not.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class RtspTestServer: @unchecked Sendable {
     public let port: UInt16
     public let file: URL

@@ -6,6 +6,7 @@ import Foundation
 /// is `facegate.invalid` (the hostname check must fail), and a second, unrelated CA that
 /// signed nothing we use (a client trusting it must refuse the server). EC P-256 keys: the
 /// whole set takes a fraction of a second.
+/// Reason for @unchecked: its vars are set before other threads use it, or only on one thread.
 public final class TestCertificates: @unchecked Sendable {
     public static let executable = "/usr/bin/openssl"
 

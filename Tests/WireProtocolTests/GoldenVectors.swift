@@ -1,3 +1,4 @@
+import Vocabulary
 @testable import WireProtocol
 
 /// One message of every kind and its bytes on the wire, written field by field from the
@@ -32,8 +33,8 @@ enum Golden {
         ("result",
          .result(RecognitionResult(txn: 5, camera: "c1", sequence: 7, captureMonotonicNs: 0x10, detectMicros: 1000,
                                    descriptorMicros: 2000,
-                                   faces: [DetectedFaceRecord(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30),
-                                                              quality: 0.5, descriptor: descriptor)])),
+                                   faces: [DetectedFace(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30),
+                                                              quality: 0.5, descriptor: try! FaceDescriptor(descriptor))])),
          "0000023d" + "04" + "0000000000000005" + "0002" + "6331" + "0000000000000007" + "0000000000000010"
             + "000003e8" + "000007d0" + "0001"
             + "0000000a" + "ffffffff" + "00000014" + "0000001e" + "3f000000" + "0080"

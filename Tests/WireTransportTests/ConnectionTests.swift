@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import WireTransport
 import XCTest
 @testable import WireProtocol
 
@@ -94,7 +95,7 @@ final class ConnectionTests: XCTestCase {
         }
         // And a regular file in the way is never deleted.
         let other = dir.file("regular").path
-        FileManager.default.createFile(atPath: other, contents: Data("keep".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: other, contents: Data("keep".utf8)))
         XCTAssertThrowsError(try UnixSocket.listen(path: other))
         XCTAssertEqual(try String(contentsOfFile: other, encoding: .utf8), "keep")
     }

@@ -1,11 +1,16 @@
 import Foundation
 import ProcessSupport
+import WireProtocol
 import Synchronization
 
 /// One peer on a Unix stream socket, speaking length-prefixed messages.
 ///
 /// Receiving is for one thread at a time (each connection has its reader); sending may come
 /// from any thread and is serialised, so a frame is never interleaved with another message.
+///
+/// Reason for @unchecked: the decoder, read buffer and message clock belong to the one reader
+/// thread; `peerHello`/`peerCredentials` are set during the handshake, before the connection
+/// is shared; sends are serialised by `sendLock`.
 public final class MessageConnection: @unchecked Sendable {
     public let socket: UnixSocket
     /// The peer's hello once the handshake is done.
@@ -75,7 +80,7 @@ public final class MessageConnection: @unchecked Sendable {
         do {
             first = try receive(before: deadline)
         } catch WireError.timedOut {
-            throw WireError.timedOut(operation: "handshake (no hello within \(Self.seconds(timeout)) s)")
+            throw WireError.timedOut(operation: "handshake (no hello within \(WireError.seconds(timeout)) s)")
         }
         guard case let .hello(hello) = first else {
             if case let .error(e) = first { throw WireError.peerRejected(reason: "\(e.code): \(e.text)") }
@@ -170,10 +175,6 @@ public final class MessageConnection: @unchecked Sendable {
             messageStartNs = MonotonicClock.nowNanoseconds()
         }
         bodiesSeen = decoder.completedBodyCount
-    }
-
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     /// Tells the peer why, then closes. For protocol faults; best effort.

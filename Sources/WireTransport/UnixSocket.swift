@@ -3,6 +3,8 @@ import Glibc
 #endif
 import Foundation
 import ProcessSupport
+import Synchronization
+import WireProtocol
 
 /// The kernel's word on who is at the other end of a Unix socket (SO_PEERCRED).
 public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
@@ -13,17 +15,23 @@ public struct PeerCredentials: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A connected or listening AF_UNIX stream socket. Owns its descriptor.
-public final class UnixSocket: @unchecked Sendable {
-    public private(set) var fd: Int32
+///
+/// The descriptor number never changes while the object lives: `close()` only shuts the
+/// socket down (which wakes any thread blocked in recv, accept or poll on it), and the number
+/// is given back to the kernel in `deinit`, when no thread can be using it any more. Closing
+/// it earlier would let a reader still holding the number read from whatever file the
+/// kernel hands that number to next.
+public final class UnixSocket: Sendable {
+    public let fd: Int32
     public let path: String
-    private let closeLock = NSLock()
+    private let closed = Atomic<Bool>(false)
 
     init(fd: Int32, path: String) {
         self.fd = fd
         self.path = path
     }
 
-    deinit { close() }
+    deinit { Glibc.close(fd) }
 
     /// Binds and listens on `path` with `mode` (0600 by default: only our own uid, and root,
     /// can connect). A socket file left behind by a dead process is replaced; one that a live
@@ -42,11 +50,13 @@ public final class UnixSocket: @unchecked Sendable {
         }
         let fd = try makeSocket(path)
         let socket = UnixSocket(fd: fd, path: path)
+        // Create the file with no permissions at all, then open it up to `mode`: there is no
+        // moment at which another user could connect. Linux gives the file bind() creates the
+        // socket inode's mode (less the umask), so setting that mode first does it without
+        // touching the umask, which is the whole process's and would race every thread
+        // creating files meanwhile.
+        guard fchmod(fd, 0) == 0 else { throw WireError.socket(operation: "fchmod", errno: errno, path: path) }
         try withAddress(path) { addr, len in
-            // Create the file with no permissions at all, then open it up to `mode`: there is no
-            // moment at which another user could connect.
-            let old = umask(0o777)
-            defer { umask(old) }
             guard bind(fd, addr, len) == 0 else { throw WireError.socket(operation: "bind", errno: errno, path: path) }
         }
         guard chmod(path, mode) == 0 else { throw WireError.socket(operation: "chmod", errno: errno, path: path) }
@@ -168,14 +178,14 @@ public final class UnixSocket: @unchecked Sendable {
         try bytes.withUnsafeBytes { try writeAll([$0]) }
     }
 
-    /// Wakes any thread blocked in read/accept on this socket, then closes it.
+    /// Wakes any thread blocked in read/accept/poll on this socket and ends the connection
+    /// (the peer sees EOF); the descriptor itself is released in `deinit`.
     public func close() {
-        closeLock.lock(); defer { closeLock.unlock() }
-        guard fd >= 0 else { return }
+        guard closed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         shutdown(fd, Int32(SHUT_RDWR))
-        Glibc.close(fd)
-        fd = -1
     }
+
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     public func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import WireProtocol
 
 /// Which credentials may speak for which role on a server socket.
 ///

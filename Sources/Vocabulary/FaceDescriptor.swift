@@ -28,7 +28,7 @@ public struct FaceDescriptor: Hashable, Sendable, Codable {
     public func distance(to other: FaceDescriptor) -> Double {
         values.withUnsafeBufferPointer { a in
             other.values.withUnsafeBufferPointer { b in
-                Double(squaredDistance(a.baseAddress!, b.baseAddress!)).squareRoot()
+                Double(Self.squaredDistance(a.baseAddress!, b.baseAddress!)).squareRoot()
             }
         }
     }
@@ -46,16 +46,19 @@ public enum FaceDescriptorError: Error, Hashable, Sendable, CustomStringConverti
     }
 }
 
-/// Sum of squared differences over `FaceDescriptor.dimension` floats.
-@inline(__always)
-func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-    // Four accumulators let the optimizer vectorize without reassociation flags.
-    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-    var i = 0
-    while i < FaceDescriptor.dimension {
-        let d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1], d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3]
-        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-        i += 4
+extension FaceDescriptor {
+    /// Sum of squared differences over `FaceDescriptor.dimension` floats. Inlinable: the gallery
+    /// scan in BrokerCore runs it once per stored descriptor per face.
+    @inlinable
+    public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
+        // Four accumulators let the optimizer vectorize without reassociation flags.
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var i = 0
+        while i < FaceDescriptor.dimension {
+            let d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1], d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3]
+            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+            i += 4
+        }
+        return (s0 + s1) + (s2 + s3)
     }
-    return (s0 + s1) + (s2 + s3)
 }

@@ -1,5 +1,7 @@
 import Foundation
 import ProcessSupport
+import Synchronization
+import WireProtocol
 
 /// Serves one Unix socket path: accepts peers, checks who they are (SO_PEERCRED uid, then the
 /// hello's version and role), and runs `handler` for each on a thread of its own.
@@ -15,7 +17,7 @@ import ProcessSupport
 /// says hello as soon as it connects. Only identified peers count against `maxConnections`.
 /// After the handshake every message must complete within `messageDeadlineSeconds` of its
 /// first byte, and buffers grow only with the bytes received.
-public final class MessageServer: @unchecked Sendable {
+public final class MessageServer: Sendable {
     public struct Options: Sendable {
         public var path: String
         public var mode: mode_t = 0o600
@@ -52,13 +54,16 @@ public final class MessageServer: @unchecked Sendable {
     public let options: Options
     private let log: Log
     private let handler: Handler
-    private var listener: UnixSocket?
-    private let lock = NSLock()
-    private var connections: [ObjectIdentifier: MessageConnection] = [:]
-    /// Accepted, hello not yet valid; oldest first.
-    private var unidentified: [MessageConnection] = []
-    private var evictions = 0
-    private var stopped = false
+    private struct State {
+        var listener: UnixSocket?
+        var connections: [ObjectIdentifier: MessageConnection] = [:]
+        /// Accepted, hello not yet valid; oldest first.
+        var unidentified: [MessageConnection] = []
+        var evictions = 0
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
 
     public init(options: Options, log: Log, handler: @escaping Handler) {
         self.options = options
@@ -67,16 +72,10 @@ public final class MessageServer: @unchecked Sendable {
     }
 
     /// Identified peers being served.
-    public var connectionCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return connections.count
-    }
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
 
     /// Connections accepted whose hello has not come yet.
-    public var unidentifiedCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return unidentified.count
-    }
+    public var unidentifiedCount: Int { state.withLock { $0.unidentified.count } }
 
     public func start() throws {
         // A process started before whatever makes the sockets directory still serves.
@@ -87,18 +86,17 @@ public final class MessageServer: @unchecked Sendable {
         }
         let shared = options.admission?.bindsAny(of: options.acceptedRoles) == true
         let listener = try UnixSocket.listen(path: options.path, mode: shared ? options.mode | 0o060 : options.mode)
-        lock.lock(); self.listener = listener; lock.unlock()
+        state.withLock { $0.listener = listener }
         log.info("listening", ["roles": options.acceptedRoles.map(\.description).sorted().joined(separator: ",")])
         Thread.detachNewThread { [self] in acceptLoop(listener) }
     }
 
     /// Closes the listener and every connection, and removes the socket file.
     public func stop() {
-        lock.lock()
-        stopped = true
-        let listener = self.listener
-        let open = Array(connections.values) + unidentified
-        lock.unlock()
+        let (listener, open) = state.withLock { s in
+            s.stopped = true
+            return (s.listener, Array(s.connections.values) + s.unidentified)
+        }
         listener?.close()
         if listener != nil { unlink(options.path) }
         open.forEach { $0.close() }
@@ -110,24 +108,25 @@ public final class MessageServer: @unchecked Sendable {
             do {
                 socket = try listener.accept()
             } catch {
-                lock.lock(); let done = stopped; lock.unlock()
+                let done = state.withLock { $0.stopped }
                 if !done { log.error("accept failed, listener closed", ["error": "\(error)"]) }
                 return
             }
             let connection = MessageConnection(socket: socket, maxBodyLength: options.maxBodyLength)
             connection.messageDeadlineSeconds = options.messageDeadlineSeconds
-            lock.lock()
-            var evicted: MessageConnection?
-            if unidentified.count >= max(1, options.maxUnidentified) {
-                // A real peer says hello right after connecting: close the oldest that has sent
-                // nothing at all, so a flood of idle connects only ever pushes out its own.
-                let silent = unidentified.firstIndex { !$0.hasReceivedBytes && $0.socket.pendingByteCount == 0 }
-                evicted = unidentified.remove(at: silent ?? 0)
-                evictions += 1
+            let maxUnidentified = max(1, options.maxUnidentified)
+            let (evicted, evictionCount) = state.withLock { s -> (MessageConnection?, Int) in
+                var evicted: MessageConnection?
+                if s.unidentified.count >= maxUnidentified {
+                    // A real peer says hello right after connecting: close the oldest that has
+                    // sent nothing at all, so a flood of idle connects only ever pushes out its own.
+                    let silent = s.unidentified.firstIndex { !$0.hasReceivedBytes && $0.socket.pendingByteCount == 0 }
+                    evicted = s.unidentified.remove(at: silent ?? 0)
+                    s.evictions += 1
+                }
+                s.unidentified.append(connection)
+                return (evicted, s.evictions)
             }
-            unidentified.append(connection)
-            let evictionCount = evictions
-            lock.unlock()
             if let evicted {
                 // One line per flood, not per connect: the first, then every hundredth.
                 if evictionCount == 1 || evictionCount % 100 == 0 {
@@ -143,19 +142,22 @@ public final class MessageServer: @unchecked Sendable {
     /// Moves a peer whose hello is valid from the unidentified table to the served ones, or
     /// refuses it before it is answered.
     private func admit(_ connection: MessageConnection) throws {
-        lock.lock(); defer { lock.unlock() }
-        // Closed to make room while its hello was on the way: nothing left to serve.
-        guard let index = unidentified.firstIndex(where: { $0 === connection }) else { throw WireError.closed }
-        guard connections.count < options.maxConnections else {
-            throw WireError.peerRejected(reason: "too many connections (limit \(options.maxConnections))")
+        let maxConnections = options.maxConnections
+        try state.withLock { s in
+            // Closed to make room while its hello was on the way: nothing left to serve.
+            guard let index = s.unidentified.firstIndex(where: { $0 === connection }) else { throw WireError.closed }
+            guard s.connections.count < maxConnections else {
+                throw WireError.peerRejected(reason: "too many connections (limit \(maxConnections))")
+            }
+            s.unidentified.remove(at: index)
+            s.connections[ObjectIdentifier(connection)] = connection
         }
-        unidentified.remove(at: index)
-        connections[ObjectIdentifier(connection)] = connection
     }
 
     private func wasEvicted(_ connection: MessageConnection) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        return connections[ObjectIdentifier(connection)] == nil && !unidentified.contains { $0 === connection }
+        state.withLock { s in
+            s.connections[ObjectIdentifier(connection)] == nil && !s.unidentified.contains { $0 === connection }
+        }
     }
 
     private func refuse(_ peer: PeerCredentials, roles: Set<PeerRole>, admission: PeerAdmission,
@@ -172,10 +174,10 @@ public final class MessageServer: @unchecked Sendable {
     private func serve(_ connection: MessageConnection) {
         defer {
             connection.close()
-            lock.lock()
-            connections[ObjectIdentifier(connection)] = nil
-            unidentified.removeAll { $0 === connection }
-            lock.unlock()
+            state.withLock { s in
+                s.connections[ObjectIdentifier(connection)] = nil
+                s.unidentified.removeAll { $0 === connection }
+            }
         }
         do {
             let credentials = try connection.socket.peerCredentials()

@@ -1,11 +1,15 @@
 import Foundation
 import ProcessSupport
+import WireProtocol
 
 /// Copies of the messages a process sends and receives, for `facegate-tap attach`.
 ///
 /// Publishing never blocks the pipeline: each subscriber has a bounded queue drained by its
 /// own thread; when a subscriber falls behind, its oldest copies are dropped and counted.
+/// Reason for @unchecked: the subscriber list is guarded by `lock`; each subscriber's queue by
+/// its own `condition`, which its drain thread waits on.
 public final class TapHub: @unchecked Sendable {
+    /// Reason for @unchecked: `queue`, `dropped` and `closed` are guarded by `condition`.
     private final class Subscriber: @unchecked Sendable {
         let connection: MessageConnection
         let filter: TapSubscribe
@@ -96,7 +100,7 @@ public final class TapHub: @unchecked Sendable {
 
 /// The tap/control socket every process offers: tap clients get copies of its traffic, admin
 /// clients get its status as JSON.
-public final class ControlServer: @unchecked Sendable {
+public final class ControlServer: Sendable {
     public let hub: TapHub
     private let server: MessageServer
 

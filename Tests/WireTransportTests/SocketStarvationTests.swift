@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import WireTransport
 import XCTest
 @testable import WireProtocol
 

@@ -1,0 +1,15 @@
+/// One face a recognizer found in a frame: made once by the recognizer from the engine's
+/// output, carried as is by the wire, judged as is by the broker.
+public struct DetectedFace: Hashable, Sendable {
+    public var box: FaceBox
+    /// Landmark-based quality in [0, 1]; higher is a better-posed, larger face.
+    public var quality: Float
+    public var descriptor: FaceDescriptor
+
+    /// `quality` defaults to a perfect face for callers that judge matching only.
+    public init(box: FaceBox, quality: Float = 1, descriptor: FaceDescriptor) {
+        self.box = box
+        self.quality = quality
+        self.descriptor = descriptor
+    }
+}
