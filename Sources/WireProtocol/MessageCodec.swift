@@ -47,7 +47,7 @@ import Vocabulary
 /// Unknown kinds, enum values or flag bits, over-long strings, invalid UTF-8, dimensions that
 /// disagree with the pixel count, non-finite floats and trailing bytes are all errors
 /// (`WireError`, naming the field). Golden byte vectors for each kind are in
-/// `Tests/WireProtocolTests/GoldenVectorTests.swift`.
+/// `Tests/WireProtocolTests/GoldenVectors.swift`.
 public enum MessageCodec {
     /// The body of `message` (no length prefix), pixels included.
     public static func encodeBody(_ message: Message) -> [UInt8] {
