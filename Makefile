@@ -6,7 +6,7 @@ MODELS_DIR   ?= $(CURDIR)/.cache/models
 BUILD_FLAGS  ?=
 export FACEGATE_MODELS_DIR := $(MODELS_DIR)
 
-.PHONY: all setup build build-release test demo bench soak clean
+.PHONY: all setup build build-release test demo bench soak tsan clean
 
 all: build
 
@@ -33,6 +33,11 @@ bench: build-release
 # invariant violations and audit/lock disagreements, both must be 0.
 soak: build
 	scripts/soak.sh
+
+# Not part of `test`: the codec, transport and broker suites under ThreadSanitizer (own build
+# directory, the executables the broker tests start are instrumented too); must report no race.
+tsan: setup
+	scripts/tsan.sh
 
 clean:
 	rm -rf .build

@@ -39,7 +39,7 @@ let package = Package(
         // Unix sockets, connections with deadlines, the server, the reconnecting client, the tap hub.
         .target(name: "WireTransport", dependencies: ["WireProtocol", "ProcessSupport"]),
         // Logging, signals, sd_notify, backoff, clocks: what every long-running process needs.
-        .target(name: "ProcessSupport"),
+        .target(name: "ProcessSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The one TOML file every process reads its section from.
         .target(name: "FacegateConfig", dependencies: ["TOMLKit", "Vocabulary"]),
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,

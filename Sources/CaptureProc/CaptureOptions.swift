@@ -1,6 +1,7 @@
 import ArgumentParser
 import CameraCapture
 import Foundation
+import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-capture process needs, from `--config FILE --camera ID` or from
@@ -26,7 +27,7 @@ struct CaptureOptions {
 
 /// facegate-capture's command line. The flag names are those the systemd units, the runit run
 /// scripts and the tests use; keep them.
-struct CaptureCommand: ParsableCommand {
+struct CaptureCommand: DaemonCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-capture",
         abstract: "Capture one camera and send its frames, stamped with their capture time, to the broker.",
@@ -112,30 +113,7 @@ struct CaptureCommand: ParsableCommand {
         return options
     }
 
-    func run() throws {
-        let options: CaptureOptions
-        do {
-            options = try self.options()
-        } catch {
-            // A configuration the process cannot start from is a usage error: exit 2, like a bad flag.
-            throw ValidationError("\(error)")
-        }
-        let status = CaptureProcess(options: options).run()
-        if status != 0 { throw ExitCode(status) }
-    }
-
-    /// ArgumentParser's `main()`, except that a bad command line or configuration exits 2 (as
-    /// facegate-capture always has) instead of 64.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
-        }
-    }
+    static func runDaemon(_ options: CaptureOptions) -> Int32 { CaptureProcess(options: options).run() }
 }
 
 enum CaptureOptionsError: Error, CustomStringConvertible {

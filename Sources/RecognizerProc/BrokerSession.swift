@@ -239,7 +239,9 @@ final class BrokerSession: @unchecked Sendable {
             let flog = log.with(["camera": frame.camera, "txn": hexTxn(job.detect.txn)])
             switch answer {
             case let .result(result):
+                // The snapshot travels with the frame so this line says which touch it answers.
                 flog.debug("frame answered", ["seq": frame.sequence, "faces": result.faces.count,
+                                              "snapshot": MessageSummary.snapshotText(job.detect.snapshot),
                                               "detect_ms": Double(result.detectMicros) / 1000,
                                               "descriptor_ms": Double(result.descriptorMicros) / 1000,
                                               "age_ms": (MonotonicClock.nowNanoseconds() &- frame.captureMonotonicNs) / 1_000_000])

@@ -2,6 +2,7 @@ import ArgumentParser
 import FaceEngine
 import FacegateConfig
 import Foundation
+import ProcessSupport
 import WireProtocol
 
 /// Everything one facegate-recognizer process needs, from `--config FILE --name NAME` or from
@@ -56,7 +57,7 @@ enum RecognizerOptionsError: Error, CustomStringConvertible {
 
 /// facegate-recognizer's command line. The flag names are those the systemd units, the runit
 /// run scripts and the tests use; keep them.
-struct RecognizerCommand: ParsableCommand {
+struct RecognizerCommand: DaemonCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-recognizer",
         abstract: "Find faces in the frames the broker sends and answer with their boxes and descriptors.",
@@ -162,28 +163,5 @@ struct RecognizerCommand: ParsableCommand {
         return options
     }
 
-    func run() throws {
-        let options: RecognizerOptions
-        do {
-            options = try self.options()
-        } catch {
-            // A configuration the process cannot start from is a usage error: exit 2, like a bad flag.
-            throw ValidationError("\(error)")
-        }
-        let status = RecognizerProcess(options: options).run()
-        if status != 0 { throw ExitCode(status) }
-    }
-
-    /// ArgumentParser's `main()`, except that a bad command line or configuration exits 2 (as
-    /// facegate-recognizer always has) instead of 64.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
-        }
-    }
+    static func runDaemon(_ options: RecognizerOptions) -> Int32 { RecognizerProcess(options: options).run() }
 }

@@ -48,7 +48,7 @@ import Vocabulary
 /// Unknown kinds, enum values or flag bits, over-long strings, invalid UTF-8, dimensions that
 /// disagree with the pixel count, non-finite floats and trailing bytes are all errors
 /// (`WireError`, naming the field). Golden byte vectors for each kind are in
-/// `Tests/WireProtocolTests/GoldenVectorTests.swift`.
+/// `Tests/WireProtocolTests/GoldenVectors.swift`.
 ///
 /// Version 1 grew by addition only: kind 0x0C and role 6 came later. An older peer refuses
 /// them as an unknown kind or role (naming it), and every message it knows keeps its layout,

@@ -61,7 +61,8 @@ public enum MessageSummary {
          "\(f.width)x\(f.height)", "\(f.format)", "stride=\(f.stride)", "bytes=\(f.pixels.count)"]
     }
 
-    private static func snapshotText(_ s: Snapshot) -> String {
+    /// `{DC006#5f3a91c200000003,motion}`: the sessions (and motion) a frame was admitted for.
+    public static func snapshotText(_ s: Snapshot) -> String {
         let sessions = s.sessions.map { "\($0.lock)#\($0.sessionID)" }.joined(separator: ",")
         return "{" + sessions + (s.motion ? (sessions.isEmpty ? "motion" : ",motion") : "") + "}"
     }
