@@ -2,10 +2,11 @@ import ArgumentParser
 import FacegateConfig
 import Foundation
 import OnvifEvents
+import ProcessSupport
 
 /// facegate-onvif's command line. The flag names are those the systemd unit, the runit run
 /// script and the tests use; keep them.
-struct OnvifCommand: ParsableCommand {
+struct OnvifCommand: DaemonCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-onvif",
         abstract: "Follow one camera's ONVIF PullPoint events and report its motion on and off to the broker.",
@@ -63,30 +64,7 @@ struct OnvifCommand: ParsableCommand {
                                     brokerSocket: socket ?? "\(configuration.runtime.socketsDirectory)/motion.sock")
     }
 
-    func run() throws {
-        let options: OnvifProcess.Options
-        do {
-            options = try self.options()
-        } catch {
-            // A configuration the process cannot start from is a usage error: exit 2, like a bad flag.
-            throw ValidationError("\(error)")
-        }
-        let status = OnvifProcess(options: options).run()
-        if status != 0 { throw ExitCode(status) }
-    }
-
-    /// ArgumentParser's `main()`, except that a bad command line or configuration exits 2 (as
-    /// the other daemons do) instead of 64.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
-        }
-    }
+    static func runDaemon(_ options: OnvifProcess.Options) -> Int32 { OnvifProcess(options: options).run() }
 }
 
 struct OnvifOptionsError: Error, CustomStringConvertible {

@@ -21,7 +21,7 @@ final class DaemonCommandLineTests: XCTestCase {
     private func daemonFlags(in line: Substring) -> (String, [String])? {
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\"" })
         guard let index = words.firstIndex(where: { $0.hasSuffix("/facegate-broker") || $0.hasSuffix("/facegate-capture")
-            || $0.hasSuffix("/facegate-recognizer") }) else { return nil }
+            || $0.hasSuffix("/facegate-recognizer") || $0.hasSuffix("/facegate-onvif") }) else { return nil }
         let executable = String(words[index].split(separator: "/").last!)
         return (executable, words[(index + 1)...].filter { $0.hasPrefix("--") }.map(String.init))
     }
@@ -30,7 +30,8 @@ final class DaemonCommandLineTests: XCTestCase {
         let deploy = Paths.packageRoot.appendingPathComponent("deploy")
         var files = try FileManager.default.contentsOfDirectory(atPath: deploy.appendingPathComponent("systemd").path)
             .filter { $0.hasSuffix(".service") }.map { "systemd/\($0)" }
-        files += ["runit/facegate-broker/run", "runit/facegate-capture-cam-a/run", "runit/facegate-recognizer-1/run"]
+        files += ["runit/facegate-broker/run", "runit/facegate-capture-cam-a/run", "runit/facegate-recognizer-1/run",
+                  "runit/facegate-onvif-cam-a/run"]
         var used: [String: Set<String>] = [:]
         for file in files {
             let text = try String(contentsOf: deploy.appendingPathComponent(file), encoding: .utf8)
@@ -41,7 +42,8 @@ final class DaemonCommandLineTests: XCTestCase {
             }
         }
         XCTAssertEqual(used, ["facegate-broker": ["--config"], "facegate-capture": ["--config", "--camera"],
-                              "facegate-recognizer": ["--config", "--name"]], "the flags the deploy files pass")
+                              "facegate-recognizer": ["--config", "--name"], "facegate-onvif": ["--config", "--camera"]],
+                       "the flags the deploy files pass")
 
         for (executable, flags) in used {
             let help = try run(executable, ["--help"])
@@ -97,6 +99,41 @@ final class DaemonCommandLineTests: XCTestCase {
             let result = try run(executable, arguments)
             let label = "\(executable) \(arguments.joined(separator: " "))"
             XCTAssertEqual(result.status, expected, "\(label):\n\(result.output)")
+            XCTAssertTrue(result.output.contains(fragment), "\(label) does not name \(fragment):\n\(result.output)")
+        }
+    }
+
+    /// facegate-onvif, like the capture, cannot start from a configuration without its camera's
+    /// onvif table or password: exit 2 with a line naming what is missing.
+    func testOnvifExitsTwoNamingWhatItsConfigurationLacks() throws {
+        let config = dir.file("facegate.toml")
+        try """
+            [mqtt]
+            username = "fg"
+            [[locks]]
+            id = "front"
+            [[cameras]]
+            id = "cam-a"
+            source = "test:"
+            locks = ["front"]
+            onvif = { url = "http://127.0.0.1:9/onvif/device_service", username = "facegate", password_file = "absent.secret" }
+            [[cameras]]
+            id = "cam-b"
+            source = "test:"
+            locks = ["front"]
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["--config", dir.file("absent.toml").path, "--camera", "cam-a"], "absent.toml"),
+            (["--config", config.path, "--camera", "cam-z"], #"no [[cameras]] entry with id "cam-z" (cameras: cam-a, cam-b)"#),
+            (["--config", config.path, "--camera", "cam-b"], #"camera "cam-b" has no onvif = { url, username, password_file } (its motion source: none)"#),
+            (["--config", config.path, "--camera", "cam-a"], #"camera "cam-a": cannot read onvif.password_file "#),
+            (["--config", config.path, "--camera", "cam-a", "--sokcet", "s"], "--sokcet"),
+        ]
+        for (arguments, fragment) in cases {
+            let result = try run("facegate-onvif", arguments)
+            let label = "facegate-onvif \(arguments.joined(separator: " "))"
+            XCTAssertEqual(result.status, 2, "\(label):\n\(result.output)")
             XCTAssertTrue(result.output.contains(fragment), "\(label) does not name \(fragment):\n\(result.output)")
         }
     }
