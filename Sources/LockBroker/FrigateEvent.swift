@@ -5,7 +5,7 @@ import Foundation
 /// "before":{...},"after":{"id":...,"camera":...,"label":...,"current_zones":[...],...}}`.
 /// Only `after` is read: it is the event's state now. A message that is not this shape is
 /// named in the error so the log says what Frigate (or whoever) sent.
-struct FrigateEvent: Equatable {
+struct FrigateEvent: Decodable, Equatable {
     enum Kind: String { case new, update, end }
 
     var kind: Kind
@@ -29,18 +29,45 @@ struct FrigateEvent: Equatable {
     }
 
     static func parse(_ payload: [UInt8]) throws -> FrigateEvent {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else { throw ParseError.notJSON }
-        guard let type = object["type"] as? String else { throw ParseError.missing("\"type\"") }
+        do {
+            return try JSONDecoder().decode(FrigateEvent.self, from: Data(payload))
+        } catch let error as ParseError {
+            throw error
+        } catch {
+            // Not JSON, or a bare value or array where Frigate's object belongs.
+            throw ParseError.notJSON
+        }
+    }
+
+    init(kind: Kind, id: String, camera: String, label: String, currentZones: [String], falsePositive: Bool) {
+        self.kind = kind
+        self.id = id
+        self.camera = camera
+        self.label = label
+        self.currentZones = currentZones
+        self.falsePositive = falsePositive
+    }
+
+    init(from decoder: any Decoder) throws {
+        let object = try decoder.container(keyedBy: JSONKey.self)
+        guard let type = try? object.decode(String.self, forKey: JSONKey("type")) else { throw ParseError.missing("\"type\"") }
         guard let kind = Kind(rawValue: type) else { throw ParseError.badType(type) }
-        guard let after = object["after"] as? [String: Any] else { throw ParseError.missing("\"after\" object") }
-        guard let id = after["id"] as? String, !id.isEmpty else { throw ParseError.missing("after.id") }
-        guard let camera = after["camera"] as? String else { throw ParseError.missing("after.camera") }
-        guard let label = after["label"] as? String else { throw ParseError.missing("after.label") }
-        let zones = (after["current_zones"] as? [Any])?.compactMap { $0 as? String } ?? []
-        // Only a JSON true (its own NSNumber class) marks a false positive, not a 1.
-        let jsonTrue = NSNumber(value: true)
-        let falsePositive = (after["false_positive"] as? NSNumber).map { Swift.type(of: $0) == Swift.type(of: jsonTrue) && $0.boolValue } ?? false
-        return FrigateEvent(kind: kind, id: id, camera: camera, label: label, currentZones: zones, falsePositive: falsePositive)
+        guard let after = try? object.nestedContainer(keyedBy: JSONKey.self, forKey: JSONKey("after")) else {
+            throw ParseError.missing("\"after\" object")
+        }
+        func string(_ key: String) throws -> String {
+            guard let value = try? after.decode(String.self, forKey: JSONKey(key)), !value.isEmpty else {
+                throw ParseError.missing("after.\(key)")
+            }
+            return value
+        }
+        self.kind = kind
+        id = try string("id")
+        camera = try string("camera")
+        label = try string("label")
+        currentZones = (try? after.decodeIfPresent([String].self, forKey: JSONKey("current_zones"))) ?? []
+        // Only a JSON true marks a false positive: the decoder refuses a 1 as a Bool.
+        falsePositive = (try? after.decodeIfPresent(Bool.self, forKey: JSONKey("false_positive"))) == true
     }
 
     /// Whether this event keeps `trigger`'s camera in motion now: not ended, not a false

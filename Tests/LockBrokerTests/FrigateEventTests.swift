@@ -36,6 +36,10 @@ final class FrigateEventTests: XCTestCase {
             do { _ = try event(json); return "accepted" } catch { return "\(error)" }
         }
         XCTAssertEqual(reason("ON"), "payload is not a JSON object")
+        XCTAssertEqual(reason(#"[{"type":"new"}]"#), "payload is not a JSON object")
+        XCTAssertEqual(reason("null"), "payload is not a JSON object")
+        XCTAssertEqual(reason(#"{"type":1,"after":{}}"#), "no \"type\"")
+        XCTAssertEqual(reason(#"{"type":"new","after":[]}"#), "no \"after\" object")
         XCTAssertEqual(reason(#"{"after":{}}"#), "no \"type\"")
         XCTAssertEqual(reason(#"{"type":"begin","after":{}}"#), "\"type\" is \"begin\", not new, update or end")
         XCTAssertEqual(reason(#"{"type":"new"}"#), "no \"after\" object")
@@ -44,5 +48,6 @@ final class FrigateEventTests: XCTestCase {
         XCTAssertEqual(reason(#"{"type":"new","after":{"id":"x","camera":"front"}}"#), "no after.label")
         XCTAssertEqual(try? event(#"{"type":"end","after":{"id":"x","camera":"c","label":"person","false_positive":1}}"#).falsePositive, false,
                        "only a JSON true marks a false positive")
+        XCTAssertEqual(try? event(#"{"type":"end","after":{"id":"x","camera":"c","label":"person","false_positive":"true"}}"#).falsePositive, false)
     }
 }
