@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import OnvifEvents
 import OnvifTestCamera
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -77,13 +78,13 @@ final class IndependentClientTests: XCTestCase {
             request.httpBody = Data(OnvifRequest.envelope(call, token: token).utf8)
             request.setValue("application/soap+xml; charset=utf-8", forHTTPHeaderField: "Content-Type")
             let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, Data) = (0, Data())
+            let reply = Reply()
             URLSession.shared.dataTask(with: request) { data, response, _ in
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data())
+                reply.value.withLock { $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()) }
                 done.signal()
             }.resume()
             done.wait()
-            return result
+            return reply.value.withLock { $0 }
         }
         let (status, body) = try post(OnvifRequest.getSystemDateAndTime, offset: 0)
         XCTAssertEqual(status, 200)
@@ -96,4 +97,9 @@ final class IndependentClientTests: XCTestCase {
         XCTAssertEqual(ok, 200)
         XCTAssertEqual(try OnvifResponse.eventsAddress(capabilities: okBody), "http://127.0.0.1:\(camera.port)/onvif/event_service")
     }
+}
+
+/// An HTTP status and body, filled in on URLSession's thread.
+private final class Reply: Sendable {
+    let value = Mutex<(Int, Data)>((0, Data()))
 }
