@@ -1,7 +1,6 @@
 import CameraCapture
 import Foundation
 import ProcessSupport
-import Synchronization
 import WireProtocol
 import WireTransport
 
@@ -167,7 +166,7 @@ enum CaptureBench {
 
 /// First and last delivery times and the count, from the session thread, read after it ended.
 private final class FrameTiming: Sendable {
-    private let state = Mutex((first: UInt64(0), last: UInt64(0), count: 0))
+    private let state = Locked((first: UInt64(0), last: UInt64(0), count: 0))
 
     func mark() {
         let now = MonotonicClock.nowNanoseconds()

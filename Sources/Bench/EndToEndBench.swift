@@ -2,7 +2,6 @@ import Foundation
 import GalleryStore
 import MQTTClient
 import ProcessSupport
-import Synchronization
 import TestSupport
 import WireProtocol
 
@@ -97,7 +96,7 @@ enum EndToEndBench {
 }
 
 final class UnlockRecorder: Sendable {
-    private let arrivals = Mutex<[UInt64]>([])
+    private let arrivals = Locked<[UInt64]>([])
     func record(_ topic: String) { arrivals.withLock { $0.append(MonotonicClock.nowNanoseconds()) } }
     var count: Int { arrivals.withLock { $0.count } }
     var last: UInt64? { arrivals.withLock { $0.last } }

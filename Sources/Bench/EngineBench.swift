@@ -1,7 +1,6 @@
 import FaceEngine
 import Foundation
 import ProcessSupport
-import Synchronization
 import Vocabulary
 import WireProtocol
 import WireTransport
@@ -259,7 +258,7 @@ enum EngineBench {
 
     /// First error thrown by any of several concurrent workers.
     final class ErrorBox: Sendable {
-        private let first = Mutex<(any Error)?>(nil)
+        private let first = Locked<(any Error)?>(nil)
         var error: (any Error)? { first.withLock { $0 } }
         func set(_ e: any Error) { first.withLock { if $0 == nil { $0 = e } } }
     }

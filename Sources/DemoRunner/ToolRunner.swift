@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import ProcessSupport
 
 /// Runs short commands to completion (the admin CLI, gst-launch-1.0) and finds tools.
 enum ToolRunner {
@@ -50,7 +50,7 @@ enum ToolRunner {
 
 /// stderr read on another thread.
 private final class ErrorText: Sendable {
-    private let bytes = Mutex(Data())
+    private let bytes = Locked(Data())
     var data: Data {
         get { bytes.withLock { $0 } }
         set { bytes.withLock { $0 = newValue } }

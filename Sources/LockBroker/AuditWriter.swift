@@ -1,7 +1,6 @@
 import Dispatch
 import GalleryStore
 import ProcessSupport
-import Synchronization
 
 /// The broker's one writer of the audit: a FIFO served by a serial queue, so the socket reader
 /// that decided a frame never waits for SQLite's synchronous commit.
@@ -43,7 +42,7 @@ final class AuditWriter: Sendable {
     private let room = DispatchSemaphore(value: 0)
     /// Entered per queued write, left when it (and a frame's continuation) is done: `drain`.
     private let outstanding = DispatchGroup()
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     private struct State {
         var nextID = 0

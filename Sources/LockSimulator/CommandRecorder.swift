@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import ProcessSupport
 
 /// Appends one JSON object per line to the `--record` file: every `/set` command received and
@@ -8,7 +7,7 @@ import ProcessSupport
 /// (and nothing is lost if the simulator is killed).
 final class CommandRecorder: Sendable {
     private let fd: Int32
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     init?(path: String?) throws {
         guard let path else { return nil }

@@ -3,7 +3,6 @@ import FacegateConfig
 import Foundation
 import MQTTClient
 import ProcessSupport
-import Synchronization
 
 struct LockSimulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -176,7 +175,7 @@ struct LockSimulatorCommand: ParsableCommand {
 
 /// The connection is created after the simulator that publishes through it.
 final class ConnectionBox: Sendable {
-    private let value = Mutex<MQTTConnection?>(nil)
+    private let value = Locked<MQTTConnection?>(nil)
     var connection: MQTTConnection? {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }

@@ -108,7 +108,7 @@ private let mosquittoLibrary: Int32 = mosquitto_lib_init()
 
 /// The state shared by the public façade, the network thread and libmosquitto's callbacks.
 /// Reason for @unchecked: the libmosquitto client and `commands` are guarded by `clientLock`
-/// and `lock` as documented below (a C library's object cannot live in a Mutex).
+/// and `lock` as documented below (a C library's object cannot live in a `Locked`).
 final class ConnectionCore: @unchecked Sendable {
     let options: MQTTOptions
     let log: Log

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Structured log lines in logfmt on stderr: `level=info component=broker camera=cam-a txn=42 msg="…"`.
 ///
@@ -88,7 +87,7 @@ public struct Log: Sendable {
 
 /// One write(2) per line so lines from different threads never interleave.
 final class LogSink: Sendable {
-    private let lock = Mutex(())
+    private let lock = Locked(())
     func write(_ line: String) {
         lock.withLock { _ in writeLocked(line) }
     }

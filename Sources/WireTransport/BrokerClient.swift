@@ -1,6 +1,5 @@
 import Foundation
 import ProcessSupport
-import Synchronization
 import WireProtocol
 
 /// A process's connection to one of the broker's sockets, kept up forever: connect and
@@ -76,7 +75,7 @@ public final class BrokerClient: Sendable {
     private let handlers: Handlers
     private let log: Log
     private let tap: TapHub?
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let stopFlag = StopFlag()
     private let threads = DispatchGroup()
 

@@ -1,6 +1,5 @@
 import Foundation
 import ProcessSupport
-import Synchronization
 import WireProtocol
 
 /// Serves one Unix socket path: accepts peers, checks who they are (SO_PEERCRED uid, then the
@@ -63,7 +62,7 @@ public final class MessageServer: Sendable {
         var stopped = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(options: Options, log: Log, handler: @escaping Handler) {
         self.options = options

@@ -168,11 +168,11 @@ final class AuditWriterTests: XCTestCase {
     }
 }
 
-/// A value several threads read and change, behind a `Mutex`; a class so escaping closures
+/// A value several threads read and change, behind a `Locked`; a class so escaping closures
 /// can share it.
 private final class Shared<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
+    private let mutex: Locked<Value>
+    init(_ value: Value) { mutex = Locked(value) }
     var value: Value { mutex.withLock { $0 } }
     func set(_ value: Value) { mutex.withLock { $0 = value } }
     func update(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }

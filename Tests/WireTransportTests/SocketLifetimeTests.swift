@@ -20,7 +20,7 @@ final class SocketLifetimeTests: XCTestCase {
         defer { umask(previous) }
         let listens = 1500
         let done = Atomic<Bool>(false)
-        let failure = Mutex<String?>(nil)
+        let failure = Locked<String?>(nil)
         let listener = Thread { [dir] in
             for i in 0..<listens {
                 do {
@@ -79,7 +79,7 @@ final class SocketLifetimeTests: XCTestCase {
         let client = try UnixSocket.connect(path: path)
         let server = try listener.accept()
         let woke = DispatchSemaphore(value: 0)
-        let readResult = Mutex<String>("")
+        let readResult = Locked<String>("")
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 64)
             let outcome: String
