@@ -118,11 +118,11 @@ let package = Package(
         // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
         .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
         // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
-        .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents"], path: "Tests/OnvifTestCamera"),
+        .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents", "ProcessSupport"], path: "Tests/OnvifTestCamera"),
         .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
         .testTarget(name: "WireTransportTests", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
-        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport"]),
+        .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),

@@ -1,6 +1,5 @@
 import Foundation
 import ProcessSupport
-import Synchronization
 import WireProtocol
 import WireTransport
 
@@ -25,7 +24,7 @@ final class MotionLink: Sendable {
         let camera: String
         /// Held across a send, so reports (and the re-send after a connect) reach the broker
         /// in the order they were made.
-        let state = Mutex(State())
+        let state = Locked(State())
 
         init(camera: String) { self.camera = camera }
 

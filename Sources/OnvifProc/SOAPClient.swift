@@ -4,7 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import OnvifEvents
-import Synchronization
+import ProcessSupport
 
 /// Why an HTTP exchange with the camera gave no usable answer. Each case reads as the end of
 /// a log line that refuses the response.
@@ -83,7 +83,7 @@ private final class Transfer: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     private let maxBytes: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let done = DispatchSemaphore(value: 0)
 
     init(maxBytes: Int) { self.maxBytes = maxBytes }

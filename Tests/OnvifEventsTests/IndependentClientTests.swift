@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import OnvifEvents
 import OnvifTestCamera
-import Synchronization
+import ProcessSupport
 import TestSupport
 import XCTest
 
@@ -101,5 +101,5 @@ final class IndependentClientTests: XCTestCase {
 
 /// An HTTP status and body, filled in on URLSession's thread.
 private final class Reply: Sendable {
-    let value = Mutex<(Int, Data)>((0, Data()))
+    let value = Locked<(Int, Data)>((0, Data()))
 }

@@ -1,8 +1,8 @@
 import Foundation
 import OnvifEvents
-import Synchronization
 #if canImport(Glibc)
 import Glibc
+import ProcessSupport
 #endif
 
 /// An ONVIF camera's device and event services on 127.0.0.1, for tests: GetSystemDateAndTime,
@@ -78,10 +78,10 @@ public final class OnvifTestCamera: Sendable {
         var requests: [Request] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(username: String = "admin", password: String = "camera-secret", quirks: Quirks = Quirks()) {
-        state = Mutex(State(username: username, password: password, quirks: quirks))
+        state = Locked(State(username: username, password: password, quirks: quirks))
     }
 
     deinit { stop() }
