@@ -31,7 +31,6 @@ final class BrokerLink: @unchecked Sendable {
         var dropped: UInt64 { droppedBrokerAway + droppedReplaced + droppedSendFailed + droppedTooLarge }
     }
 
-    let socketPath: String
     private let maxBodyLength: Int
     private let log: Log
     /// Set once in init (its handlers need `self`), read-only after.
@@ -46,7 +45,6 @@ final class BrokerLink: @unchecked Sendable {
     init(socketPath: String, hello: Hello, maxBodyLength: Int, log: Log, tap: TapHub?,
          heartbeatInterval: Double = 1, sendTimeout: Double = 5,
          heartbeatCounters: @escaping @Sendable () -> [Counter]) {
-        self.socketPath = socketPath
         self.maxBodyLength = maxBodyLength
         self.log = log.with(["broker": socketPath])
         let options = BrokerClient.Options(socketPath: socketPath, hello: hello, maxBodyLength: maxBodyLength,
