@@ -5,11 +5,15 @@ public struct DetectedFace: Hashable, Sendable {
     /// Landmark-based quality in [0, 1]; higher is a better-posed, larger face.
     public var quality: Float
     public var descriptor: FaceDescriptor
+    /// The 68-point shape, present only when the broker asked for it (a lock on the camera
+    /// judges liveness); the descriptor never depends on it.
+    public var landmarks: FaceLandmarks?
 
     /// `quality` defaults to a perfect face for callers that judge matching only.
-    public init(box: FaceBox, quality: Float = 1, descriptor: FaceDescriptor) {
+    public init(box: FaceBox, quality: Float = 1, descriptor: FaceDescriptor, landmarks: FaceLandmarks? = nil) {
         self.box = box
         self.quality = quality
         self.descriptor = descriptor
+        self.landmarks = landmarks
     }
 }
