@@ -26,8 +26,10 @@ struct AuditTail: ParsableCommand {
         to the matched (or nearest) member; snapshot lists the locks whose keypads were touched \
         when the frame was captured (motion[L1+L2] when the camera's motion trigger was on); \
         unlocked lists the locks opened ("-" for none); kind is unlock, unknown_face, ambiguous, \
-        no_grant, outside_zone, already_unlocked, awaiting_confirmation, session_forgotten, stale, \
-        unknown_txn, recognizer_error or empty_snapshot.
+        no_grant, outside_zone, already_unlocked, awaiting_confirmation, not_confirmed, \
+        liveness_failed, too_soon, unlock_failed, implausible, trigger_suspended, session_forgotten, \
+        stale, unknown_txn, recognizer_error or empty_snapshot. For a lock with a policy the reason \
+        names the frames (txns) that confirmed an unlock, or the liveness figures that denied it.
 
         With --json: one JSON object per line with id, time (UTC), time_wall_ns, camera, txn, \
         face_index, capture_monotonic_ns, capture_wall_ns, member, member_id, distance, snapshot \

@@ -40,6 +40,11 @@ public struct CaptureSnapshot: Hashable, Sendable, Codable {
     /// Nothing was triggered at capture: such a frame is not recognized at all.
     public var isEmpty: Bool { lockSessions.isEmpty && (motion?.locks.isEmpty ?? true) }
 
+    /// Every session open at capture, lock sessions first.
+    public var sessionIDs: [SessionID] {
+        lockSessions.map(\.session) + (motion.map { [$0.session] } ?? [])
+    }
+
     /// The sessions on whose behalf `lock` may be unlocked from this frame.
     func sessions(for lock: LockID) -> [(source: TriggerSource, session: SessionID)] {
         var result: [(TriggerSource, SessionID)] = []

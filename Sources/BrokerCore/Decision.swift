@@ -14,8 +14,14 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     case outsideZone = "outside_zone"
     /// Every lock the member could open was already unlocked in its session.
     case alreadyUnlocked = "already_unlocked"
-    /// Matching frames so far are fewer than `confirm_frames`.
+    /// The lock's policy wants more evidence (frames, landmarks, motion, a blink) and its
+    /// `confirm_window` is still open: a later frame may unlock.
     case awaitingConfirmation = "awaiting_confirmation"
+    /// The window passed with fewer than `confirm_frames` frames of the member in the session.
+    case notConfirmed = "not_confirmed"
+    /// Enough frames, but they failed the lock's liveness check (a photo or a screen, or too
+    /// little motion to tell).
+    case livenessFailed = "liveness_failed"
     /// The session is no longer tracked (history limit hit by a flapping sensor): fail-secure.
     case sessionForgotten = "session_forgotten"
     /// The lock was unlocked less than its `min_unlock_interval` ago.
@@ -51,12 +57,20 @@ public struct LockVerdict: Hashable, Sendable, Codable {
         /// The lock was unlocked (or is being unlocked) at this instant, less than its
         /// `min_unlock_interval` ago.
         case tooSoon(since: MonotonicInstant)
-        case awaitingConfirmation(have: Int, need: Int)
+        /// The policy is still collecting evidence; `missing` says what, for the audit.
+        case awaitingEvidence(missing: String)
+        /// The policy refused the member's track; the figures are in `evidence`.
+        case policyDenied(PolicyDenial)
         case sessionForgotten(SessionID)
     }
     public var lock: LockID
     public var status: Status
-    public init(lock: LockID, status: Status) { self.lock = lock; self.status = status }
+    /// The policy's figures: on unlock which frames confirmed it (and the liveness measure),
+    /// on deny what was measured against which threshold. nil for a lock without a policy.
+    public var evidence: String?
+    public init(lock: LockID, status: Status, evidence: String? = nil) {
+        self.lock = lock; self.status = status; self.evidence = evidence
+    }
 }
 
 /// The outcome for one face of one recognition result: the unit of an audit row.

@@ -13,7 +13,9 @@ import Vocabulary
 /// (2) the matched member holds a grant for it; (3) the face lies in the lock's zone if it has
 /// one; (4) the result came within `max_decision_age` of capture; and (5) the deciding session
 /// (the lock's own occupancy session if it has one in the snapshot, else the motion session)
-/// has not unlocked that lock before, nor has an unlock of it in flight. Nothing else produces
+/// has not unlocked that lock before, nor has an unlock of it in flight; and (6) the lock's
+/// policy (`LockPolicy`) accepts the member's face track in that session: enough frames within
+/// the window, and liveness if asked for. Nothing else produces
 /// an unlock; there is no "unlock all". A decided unlock is a claim (`UnlockClaim`) until the
 /// broker reports whether the command was delivered.
 ///
@@ -37,6 +39,13 @@ public struct DecisionEngine: Sendable {
     private var txns: TxnTable
     private var sessionIDs: IDAllocator
     private var txnIDs: IDAllocator
+    private var policies: [LockID: LockPolicy] = [:]
+    /// Matched faces per camera, session and member, for locks whose policy judges more than
+    /// one frame.
+    private var tracks: FaceTrackStore
+    /// Tracks whose policy answered "wait": if no frame settles them before their window is
+    /// over, `policyDeadlines` denies them, so a face shown once still leaves its verdict.
+    private var waiting: [WaitKey: WaitingTrack] = [:]
 
     /// - Parameter bootPrefix: different for every broker run; see `BootPrefix`.
     public init(configuration: EngineConfiguration, bootPrefix: BootPrefix) throws {
@@ -58,7 +67,9 @@ public struct DecisionEngine: Sendable {
                                                      historyLimit: configuration.sessionHistoryLimit)
             if let limit = lock.triggerLimit { rateGuards[lock.id] = TriggerRateGuard(limit: limit) }
             minUnlockInterval[lock.id] = lock.minUnlockInterval
+            policies[lock.id] = lock.policy
         }
+        tracks = FaceTrackStore(limits: configuration.trackLimits)
         txns = TxnTable(capacity: configuration.txnCapacity, ttl: configuration.txnTTL)
         sessionIDs = IDAllocator(prefix: bootPrefix)
         txnIDs = IDAllocator(prefix: bootPrefix)
@@ -130,6 +141,9 @@ public struct DecisionEngine: Sendable {
                 closed.append((.motion(camera), id))
             }
         }
+        // Evidence gathered under sessions that no longer count is void too; a waiting track
+        // is denied by its deadline as usual (its session ended at the reset).
+        tracks.removeAll()
         return closed
     }
 
@@ -209,13 +223,12 @@ public struct DecisionEngine: Sendable {
             return tally(decisions)
         }
 
-        var counted = Set<ConfirmationKey>()
         for (i, face) in faces.enumerated() {
             switch matches[i] {
             case .matched(let nearest, _) where !pending.snapshot.isEmpty:
                 if let member = gallery.member(nearest.member.id) {
                     decisions.append(decideMatched(member: member, distance: nearest.distance, face: face, index: i,
-                                                   pending: pending, now: now, counted: &counted))
+                                                   pending: pending, now: now))
                 } else {
                     decisions.append(denial(.unknownFace, txn: txn, pending: pending, index: i, face: face,
                                             match: .unknown(nearest: nil), why: "matched member is not in the gallery"))
@@ -278,19 +291,39 @@ public struct DecisionEngine: Sendable {
         return tally([decision])[0]
     }
 
-    private struct ConfirmationKey: Hashable {
+    private struct WaitKey: Hashable {
         var lock: LockID
+        var session: SessionID
         var member: MemberID
     }
 
+    /// The newest face of a waiting track: what its timed denial is audited against.
+    private struct WaitingTrack: Sendable {
+        var source: TriggerSource
+        var member: MemberRef
+        var txn: DetectingTxn
+        var snapshot: CaptureSnapshot
+        var faceIndex: Int
+        var box: FaceBox
+        var distance: Double
+    }
+
     private mutating func decideMatched(member: Gallery.Member, distance: Double, face: DetectedFace, index: Int,
-                                        pending: PendingTxn, now: MonotonicInstant,
-                                        counted: inout Set<ConfirmationKey>) -> Decision {
+                                        pending: PendingTxn, now: MonotonicInstant) -> Decision {
         let snapshot = pending.snapshot
         let zones = cameras[snapshot.camera]?.zones ?? [:]
-        let need = configuration.matching.confirmFrames
         var verdicts: [LockVerdict] = []
         var claims: [UnlockClaim] = []
+
+        // Evidence first: the face joins the member's track in every session open at its
+        // capture, whether or not it opens anything now (a later frame judges the whole track).
+        if snapshot.triggeredLocks.contains(where: { !(policies[$0]?.isSingleFrame ?? true) }) {
+            let frame = TrackFrame(txn: pending.txn, captureTime: snapshot.captureTime, box: face.box,
+                                   landmarks: face.landmarks, distance: distance)
+            counters.trackFrames += 1
+            counters.trackFramesDropped += tracks.record(frame, member: member.id, camera: snapshot.camera,
+                                                         sessions: snapshot.sessionIDs)
+        }
 
         // Only locks of the stored snapshot are ever considered.
         for lock in snapshot.triggeredLocks {
@@ -323,14 +356,28 @@ public struct DecisionEngine: Sendable {
                 verdicts.append(LockVerdict(lock: lock, status: .unlockInFlight(state.id)))
                 continue
             }
-            if need > 1 {
-                let first = counted.insert(ConfirmationKey(lock: lock, member: member.id)).inserted
-                let have = updateSession(deciding.source, deciding.session) { session in
-                    if first { session.confirmations[lock, default: [:]][member.id, default: 0] += 1 }
-                    return session.confirmations[lock]?[member.id] ?? 0
-                } ?? 0
-                if have < need {
-                    verdicts.append(LockVerdict(lock: lock, status: .awaitingConfirmation(have: have, need: need)))
+            var evidence: String?
+            if let policy = policies[lock], !policy.isSingleFrame {
+                let key = WaitKey(lock: lock, session: deciding.session, member: member.id)
+                // Not reachable without a track: the face was just recorded under this session.
+                guard let track = tracks.track(camera: snapshot.camera, session: deciding.session, member: member.id) else {
+                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence(missing: "no face track")))
+                    continue
+                }
+                let evaluation = policy.evaluate(track, session: state.span, now: now)
+                switch evaluation.verdict {
+                case .unlock:
+                    waiting[key] = nil
+                    evidence = evaluation.reason
+                case .wait:
+                    waiting[key] = WaitingTrack(source: deciding.source, member: member.ref, txn: pending.txn,
+                                                snapshot: snapshot, faceIndex: index, box: face.box, distance: distance)
+                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence(missing: evaluation.reason),
+                                                evidence: evaluation.reason))
+                    continue
+                case let .deny(why):
+                    waiting[key] = nil
+                    verdicts.append(LockVerdict(lock: lock, status: .policyDenied(why), evidence: evaluation.reason))
                     continue
                 }
             }
@@ -349,7 +396,7 @@ public struct DecisionEngine: Sendable {
             claim.previousUnlock = lastUnlock[lock]
             lastUnlock[lock] = now
             claims.append(claim)
-            verdicts.append(LockVerdict(lock: lock, status: .unlocked))
+            verdicts.append(LockVerdict(lock: lock, status: .unlocked, evidence: evidence))
         }
 
         let unlocked = verdicts.filter { $0.status == .unlocked }.map(\.lock)
@@ -371,24 +418,29 @@ public struct DecisionEngine: Sendable {
             case .outsideZone: kinds.insert(.outsideZone)
             case .alreadyUnlocked, .unlockInFlight: kinds.insert(.alreadyUnlocked)
             case .tooSoon: kinds.insert(.tooSoon)
-            case .awaitingConfirmation: kinds.insert(.awaitingConfirmation)
+            case .awaitingEvidence: kinds.insert(.awaitingConfirmation)
+            case .policyDenied(.notConfirmed): kinds.insert(.notConfirmed)
+            case .policyDenied(.livenessFailed): kinds.insert(.livenessFailed)
             case .sessionForgotten: kinds.insert(.sessionForgotten)
             }
         }
-        for k in [DecisionKind.awaitingConfirmation, .alreadyUnlocked, .tooSoon, .outsideZone, .sessionForgotten, .noGrant]
+        // What a later frame may still change comes first, then what the face itself failed.
+        for k in [DecisionKind.awaitingConfirmation, .livenessFailed, .notConfirmed, .alreadyUnlocked, .tooSoon, .outsideZone,
+                  .sessionForgotten, .noGrant]
             where kinds.contains(k) { return k }
         return .emptySnapshot
     }
 
     private static func describe(_ v: LockVerdict) -> String {
         switch v.status {
-        case .unlocked: "unlocked \(v.lock)"
+        case .unlocked: "unlocked \(v.lock)" + (v.evidence.map { " (\($0))" } ?? "")
         case .noGrant: "\(v.lock): no grant"
         case .outsideZone: "\(v.lock): face outside the lock's zone"
         case let .alreadyUnlocked(s): "\(v.lock): already unlocked in session \(s)"
         case let .unlockInFlight(s): "\(v.lock): an unlock for session \(s) is being delivered"
         case .tooSoon: "\(v.lock): unlocked less than min_unlock_interval ago"
-        case let .awaitingConfirmation(have, need): "\(v.lock): \(have) of \(need) confirming frames"
+        case let .awaitingEvidence(missing): "\(v.lock): \(missing)"
+        case let .policyDenied(why): "\(v.lock): \(why.rawValue): \(v.evidence ?? "")"
         case let .sessionForgotten(s): "\(v.lock): session \(s) is no longer tracked"
         }
     }
@@ -450,6 +502,62 @@ public struct DecisionEngine: Sendable {
         }
     }
 
+    // MARK: Policies
+
+    /// Whether the recognizer should fit the 68-point landmarks for the frame of `snapshot`:
+    /// a lock it may open judges liveness. Nobody else pays for them.
+    public func landmarksWanted(_ snapshot: CaptureSnapshot) -> Bool {
+        snapshot.triggeredLocks.contains { (policies[$0]?.liveness ?? .off) != .off }
+    }
+
+    /// Tracks that were waiting for evidence and whose `confirm_window` is over without it:
+    /// one denial each (`not_confirmed` or `liveness_failed`, with the figures), audited
+    /// against the track's newest frame. Call periodically; a track settled by a frame in the
+    /// meantime (unlocked or denied) is not here.
+    public mutating func policyDeadlines(now: MonotonicInstant) -> [Decision] {
+        let now = advance(now)
+        var decisions: [Decision] = []
+        let keys = waiting.keys.sorted { ($0.session, $0.lock, $0.member) < ($1.session, $1.lock, $1.member) }
+        for key in keys {
+            let w = waiting[key]!
+            guard let policy = policies[key.lock] else { waiting[key] = nil; continue }
+            let state = session(in: w.source, key.session)
+            // Unlocked or being unlocked meanwhile (another face, another frame): nothing to deny.
+            if let state, state.unlockedLocks.contains(key.lock) || state.unlocksInFlight.contains(key.lock) {
+                waiting[key] = nil
+                continue
+            }
+            let why: PolicyDenial
+            let evidence: String
+            if let state, let track = tracks.track(camera: w.snapshot.camera, session: key.session, member: key.member) {
+                let evaluation = policy.evaluate(track, session: state.span, now: now)
+                guard case let .deny(denial) = evaluation.verdict else {
+                    // Still inside the window. (Time alone never turns a wait into an unlock: only
+                    // a frame does, and it is judged when it arrives.)
+                    if case .unlock = evaluation.verdict { waiting[key] = nil }
+                    continue
+                }
+                (why, evidence) = (denial, evaluation.reason)
+            } else {
+                (why, evidence) = (.notConfirmed, "its evidence was dropped (trigger state reset or session forgotten)")
+            }
+            waiting[key] = nil
+            let verdict = LockVerdict(lock: key.lock, status: .policyDenied(why), evidence: evidence)
+            decisions.append(Decision(kind: why == .notConfirmed ? .notConfirmed : .livenessFailed, txn: w.txn,
+                                      camera: w.snapshot.camera, snapshot: w.snapshot, faceIndex: w.faceIndex, box: w.box,
+                                      member: w.member, distance: w.distance, unlockedLocks: [], verdicts: [verdict],
+                                      reason: "\(w.member.name) matched at \(fmt3(w.distance)); confirm_window over; "
+                                          + Self.describe(verdict)))
+        }
+        return tally(decisions)
+    }
+
+    /// Tracks waiting for evidence, for status.
+    public var waitingTrackCount: Int { waiting.count }
+
+    /// Frames kept in face tracks, for status.
+    public var trackFrameCount: Int { tracks.frameCount }
+
     // MARK: Status and housekeeping
 
     /// Sessions open at `now`, locks first, for `facegate status`.
@@ -493,6 +601,14 @@ public struct DecisionEngine: Sendable {
             counters.sessionsForgotten += motionTimelines[camera]!.prune(now: now, retention: retention).forced
         }
         counters.txnsExpired += txns.expire(now: now)
+        // Tracks of sessions that are no longer kept can never decide again.
+        var live = Set<SessionID>()
+        for timeline in lockTimelines.values { for s in timeline.sessions { live.insert(s.id) } }
+        for timeline in motionTimelines.values { for s in timeline.sessions { live.insert(s.id) } }
+        let waitingSessions = Set(waiting.keys.map(\.session))
+        for id in tracks.sessions where !live.contains(id) && !waitingSessions.contains(id) {
+            _ = tracks.sessionClosed(id)
+        }
         return released
     }
 

@@ -9,10 +9,13 @@ public struct EngineConfiguration: Hashable, Sendable {
         public var minUnlockInterval: TimeSpan
         /// More activations than this in a window suspend the lock's sessions (a flood).
         public var triggerLimit: TriggerLimit?
+        /// How many frames must confirm a member, and which liveness checks they must pass.
+        public var policy: LockPolicy
         public init(id: LockID, occupancyMax: TimeSpan, minUnlockInterval: TimeSpan = .zero,
-                    triggerLimit: TriggerLimit? = nil) {
+                    triggerLimit: TriggerLimit? = nil, policy: LockPolicy = LockPolicy()) {
             self.id = id; self.occupancyMax = occupancyMax
             self.minUnlockInterval = minUnlockInterval; self.triggerLimit = triggerLimit
+            self.policy = policy
         }
     }
 
@@ -55,10 +58,8 @@ public struct EngineConfiguration: Hashable, Sendable {
         public var threshold: Double
         /// The match must be at least this much closer than the nearest other member.
         public var margin: Double
-        /// Matching frames of the same member needed within one session before unlocking.
-        public var confirmFrames: Int
-        public init(threshold: Double = 0.5, margin: Double = 0.05, confirmFrames: Int = 1) {
-            self.threshold = threshold; self.margin = margin; self.confirmFrames = confirmFrames
+        public init(threshold: Double = 0.5, margin: Double = 0.05) {
+            self.threshold = threshold; self.margin = margin
         }
     }
 
@@ -77,10 +78,13 @@ public struct EngineConfiguration: Hashable, Sendable {
     /// A txn with no result after this long is dropped. Defaults to
     /// `maxDecisionAge + historyMargin`: a later result would be stale anyway.
     public var txnTTL: TimeSpan
+    /// Memory for the face tracks that confirmation and liveness are judged on.
+    public var trackLimits: FaceTrackStore.Limits
 
     public init(locks: [Lock], cameras: [Camera], matching: Matching = Matching(),
                 maxDecisionAge: TimeSpan, historyMargin: TimeSpan = .seconds(5),
-                sessionHistoryLimit: Int = 256, txnCapacity: Int = 1024, txnTTL: TimeSpan? = nil) {
+                sessionHistoryLimit: Int = 256, txnCapacity: Int = 1024, txnTTL: TimeSpan? = nil,
+                trackLimits: FaceTrackStore.Limits = FaceTrackStore.Limits()) {
         self.locks = locks
         self.cameras = cameras
         self.matching = matching
@@ -89,6 +93,7 @@ public struct EngineConfiguration: Hashable, Sendable {
         self.sessionHistoryLimit = sessionHistoryLimit
         self.txnCapacity = txnCapacity
         self.txnTTL = txnTTL ?? maxDecisionAge + historyMargin
+        self.trackLimits = trackLimits
     }
 
     /// How long ended sessions are kept.
@@ -106,6 +111,12 @@ public struct EngineConfiguration: Hashable, Sendable {
                 if limit.burst < 1 { problems.append("lock \(lock.id): trigger_burst must be at least 1") }
                 if limit.window == .zero { problems.append("lock \(lock.id): trigger_window must be positive") }
                 if limit.quiet == .zero { problems.append("lock \(lock.id): trigger_quiet must be positive") }
+            }
+            problems += lock.policy.problems().map { "lock \(lock.id): \($0)" }
+            if !lock.policy.isSingleFrame && lock.policy.confirmWindow > maxDecisionAge {
+                // Frames older than that decide nothing: a longer window would wait for evidence
+                // that can no longer count, and hold tracks past their sessions' retention.
+                problems.append("lock \(lock.id): confirm_window \(lock.policy.confirmWindow) is longer than max_decision_age \(maxDecisionAge)")
             }
         }
         var cameraIDs = Set<CameraID>()
@@ -130,11 +141,11 @@ public struct EngineConfiguration: Hashable, Sendable {
         let m = matching
         if !(m.threshold.isFinite && m.threshold > 0) { problems.append("match_threshold must be a positive number") }
         if !(m.margin.isFinite && m.margin >= 0) { problems.append("match_margin must be zero or a positive number") }
-        if m.confirmFrames < 1 { problems.append("confirm_frames must be at least 1") }
         if maxDecisionAge == .zero { problems.append("max_decision_age must be positive") }
         if sessionHistoryLimit < 1 { problems.append("session history limit must be at least 1") }
         if txnCapacity < 1 { problems.append("txn capacity must be at least 1") }
         if txnTTL < maxDecisionAge { problems.append("txn TTL \(txnTTL) is shorter than max_decision_age \(maxDecisionAge)") }
+        problems += trackLimits.problems()
         return problems
     }
 }

@@ -27,6 +27,10 @@ public struct EngineCounters: Hashable, Sendable {
     public var unlocksFailed = 0
     /// Trigger floods that suspended a lock's sessions.
     public var triggerSuspensions = 0
+    /// Matched faces recorded into face tracks (locks with a policy), and frames dropped from
+    /// tracks to stay within their memory limits.
+    public var trackFrames = 0
+    public var trackFramesDropped = 0
 
     public init() {}
 }

@@ -154,6 +154,13 @@ public struct FaceTrackStore: Sendable {
         return closed
     }
 
+    /// Sessions that have at least one track.
+    public var sessions: Set<SessionID> {
+        var ids = Set<SessionID>()
+        for tracks in cameras.values { for key in tracks.keys { ids.insert(key.session) } }
+        return ids
+    }
+
     /// Drops every track (the broker's trigger state is void).
     public mutating func removeAll() {
         cameras = [:]

@@ -79,6 +79,9 @@ public struct LockPolicy: Hashable, Sendable {
         self.thresholds = thresholds
     }
 
+    /// One matching frame decides, as before policies: no track is kept, nothing waits.
+    public var isSingleFrame: Bool { confirmFrames <= 1 && liveness == .off }
+
     /// Every problem, each naming what is wrong; empty when usable.
     public func problems() -> [String] {
         var problems: [String] = []

@@ -33,8 +33,6 @@ public struct TriggerSession: Hashable, Sendable {
     /// Locks whose unlock command is being delivered for this session: not decided again
     /// unless the delivery fails (see `UnlockClaim`).
     var unlocksInFlight: Set<LockID> = []
-    /// Matching frames counted towards `confirm_frames`, per lock and member.
-    var confirmations: [LockID: [MemberID: Int]] = [:]
 
     init(id: SessionID, start: MonotonicInstant, maxOpen: TimeSpan) {
         self.id = id

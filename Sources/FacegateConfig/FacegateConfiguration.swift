@@ -13,18 +13,20 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var locks: [LockSettings]
     public var recognizer: RecognizerSettings
     public var decision: DecisionSettings
+    public var liveness: LivenessSettings
     public var roles: RoleSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
-                roles: RoleSettings = RoleSettings()) {
+                liveness: LivenessSettings = LivenessSettings(), roles: RoleSettings = RoleSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
         self.locks = locks
         self.recognizer = recognizer
         self.decision = decision
+        self.liveness = liveness
         self.roles = roles
     }
 
@@ -120,6 +122,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         cameras = cameraEntries.map(\.item)
         recognizer = root.subtable("recognizer").map(RecognizerSettings.init) ?? RecognizerSettings()
         decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
+        liveness = root.subtable("liveness").map(LivenessSettings.init) ?? LivenessSettings()
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
@@ -170,6 +173,14 @@ public struct FacegateConfiguration: Equatable, Sendable {
             } else {
                 friendlyNames[lock.friendlyName] = lock.id
             }
+        }
+        for (offset, lock) in locks.enumerated() where lock.confirmWindow(decision) > decision.maxDecisionAge
+            && (lock.confirmFrames(decision) > 1 || lock.liveness(decision) != .off) {
+            // Frames older than max_decision_age decide nothing: evidence spread over a longer
+            // window could never all count.
+            let own = lock.confirmWindow != nil
+            problems.add(own ? ["locks", KeyLineIndex.element(lockPositions[offset]), "confirm_window"] : ["decision", "confirm_window"],
+                         "confirm_window \(TableReader.format(lock.confirmWindow(decision))) of lock \"\(lock.id)\" is longer than decision.max_decision_age (\(TableReader.format(decision.maxDecisionAge)))")
         }
         let known = locks.map(\.id)
         let knownText = known.isEmpty ? "no [[locks]] are configured" : "known locks: \(known.joined(separator: ", "))"

@@ -24,13 +24,18 @@ public struct LockSettings: Equatable, Sendable {
     public var triggerBurst: Int
     public var triggerWindow: Double
     public var triggerQuiet: Double
+    /// This lock's policy, where it differs from `[decision]`'s defaults (nil: the default).
+    public var confirmFrames: Int?
+    public var confirmWindow: Double?
+    public var liveness: LivenessMode?
 
     public static let defaultUnlockPayload = #"{"state":"UNLOCK"}"#
 
     public init(id: String, friendlyName: String? = nil, unlockPayload: String = LockSettings.defaultUnlockPayload,
                 occupancyMax: Double = 15, confirmKey: String = "state", confirmValue: String = "UNLOCK",
                 confirmTimeout: Double = 5, minUnlockInterval: Double = 10, triggerBurst: Int = 20,
-                triggerWindow: Double = 10, triggerQuiet: Double = 30) {
+                triggerWindow: Double = 10, triggerQuiet: Double = 30, confirmFrames: Int? = nil,
+                confirmWindow: Double? = nil, liveness: LivenessMode? = nil) {
         self.id = id
         self.friendlyName = friendlyName ?? id
         self.unlockPayload = unlockPayload
@@ -42,7 +47,15 @@ public struct LockSettings: Equatable, Sendable {
         self.triggerBurst = triggerBurst
         self.triggerWindow = triggerWindow
         self.triggerQuiet = triggerQuiet
+        self.confirmFrames = confirmFrames
+        self.confirmWindow = confirmWindow
+        self.liveness = liveness
     }
+
+    /// The policy this lock applies, its own keys over `[decision]`'s.
+    public func confirmFrames(_ decision: DecisionSettings) -> Int { confirmFrames ?? decision.confirmFrames }
+    public func confirmWindow(_ decision: DecisionSettings) -> Double { confirmWindow ?? decision.confirmWindow }
+    public func liveness(_ decision: DecisionSettings) -> LivenessMode { liveness ?? decision.liveness }
 
     /// MQTT QoS of the unlock command: 1 for an idempotent payload (a duplicate is harmless,
     /// and the PUBACK says it reached mosquitto), 0 for a TOGGLE (at most once: a second copy
@@ -76,11 +89,16 @@ public struct LockSettings: Equatable, Sendable {
         if burst.rounded() != burst { reader.problem("trigger_burst", "must be a whole number of activations, got \(burst)") }
         let window = reader.number("trigger_window", default: 10, in: 0...3600, exclusiveLower: true)
         let quiet = reader.number("trigger_quiet", default: 30, in: 0...86400, exclusiveLower: true)
+        let confirmFrames = reader.has("confirm_frames") ? reader.int("confirm_frames", default: 1, in: 1...100) : nil
+        let confirmWindow = reader.has("confirm_window")
+            ? reader.number("confirm_window", default: 2, in: 0...60, exclusiveLower: true) : nil
+        let liveness = LivenessMode(reader, "liveness")
         reader.finish()
         guard let id else { return nil }
         self.init(id: id, friendlyName: friendlyName, unlockPayload: payload, occupancyMax: occupancyMax,
                   confirmKey: confirmKey, confirmValue: confirmValue, confirmTimeout: confirmTimeout,
-                  minUnlockInterval: minUnlockInterval, triggerBurst: Int(burst), triggerWindow: window, triggerQuiet: quiet)
+                  minUnlockInterval: minUnlockInterval, triggerBurst: Int(burst), triggerWindow: window, triggerQuiet: quiet,
+                  confirmFrames: confirmFrames, confirmWindow: confirmWindow, liveness: liveness)
     }
 }
 

@@ -210,6 +210,7 @@ final class BrokerService: @unchecked Sendable {
             let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
             engineLock.lock()
             let released = engine.housekeeping(now: now)
+            let lapsed = engine.policyDeadlines(now: now)
             let maxAge = engine.configuration.maxDecisionAge
             var staleFrigate: [String] = []
             for camera in frigateEvents.keys.sorted() where frigateEvents[camera]!.expire(now: now) == .deactivate {
@@ -221,6 +222,7 @@ final class BrokerService: @unchecked Sendable {
                 log.warning("frigate events went stale without an end; motion closed", ["camera": camera, "source": "frigate"])
             }
             for lock in released { log.warning("trigger flood over: lock sessions may open again", ["lock": lock]) }
+            auditLapsedPolicies(lapsed)
             // Frames that waited too long for a recognizer could only be judged stale: drop them.
             let stale = pool.dropWaiting { now.since(MonotonicInstant(nanoseconds: $0.frame.captureMonotonicNs)) > maxAge }
             if !stale.isEmpty {
@@ -589,6 +591,20 @@ final class BrokerService: @unchecked Sendable {
             rlog.error("audit write failed; nothing is published for this frame", ["error": "\(error)",
                        "locks": claims.map(\.lock.rawValue).joined(separator: ",")])
         })
+    }
+
+    /// Faces whose lock policy waited for more evidence that never came within the window: each
+    /// gets its denial row, against the newest frame of its track (no command, nothing to wait for).
+    private func auditLapsedPolicies(_ decisions: [Decision]) {
+        for decision in decisions {
+            let dlog = log.with(["camera": decision.camera?.rawValue ?? "?", "txn": hexTxn(decision.txn.rawValue)])
+            dlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
+            let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: nil)
+            let label = hexTxn(decision.txn.rawValue)
+            audit.appendFrame([entry], label: label, committed: { _ in }) { [log] failure in
+                log.error("audit write failed", ["error": "\(failure)", "txn": label])
+            }
+        }
     }
 
     private func deliver(_ claim: UnlockClaim, auditID: Int64, log rlog: Log) {

@@ -4,11 +4,18 @@ import FacegateConfig
 /// The TOML configuration, in the decision core's terms.
 extension EngineConfiguration {
     init(_ config: FacegateConfiguration) throws {
+        let l = config.liveness
+        let thresholds = LivenessThresholds(parallax: l.parallax, motion: l.motion, eyeClosed: l.eyeClosed, eyeOpen: l.eyeOpen,
+                                            planarFrames: l.planarFrames)
         let locks = config.locks.map { lock in
             Lock(id: LockID(lock.id), occupancyMax: .seconds(lock.occupancyMax), minUnlockInterval: .seconds(lock.minUnlockInterval),
                  triggerLimit: lock.triggerBurst > 0
                     ? TriggerLimit(burst: lock.triggerBurst, window: .seconds(lock.triggerWindow), quiet: .seconds(lock.triggerQuiet))
-                    : nil)
+                    : nil,
+                 policy: LockPolicy(confirmFrames: lock.confirmFrames(config.decision),
+                                    confirmWindow: .seconds(lock.confirmWindow(config.decision)),
+                                    liveness: LivenessCheck(rawValue: lock.liveness(config.decision).rawValue) ?? .planar,
+                                    thresholds: thresholds))
         }
         var cameras: [Camera] = []
         for camera in config.cameras {
@@ -23,7 +30,7 @@ extension EngineConfiguration {
         }
         let d = config.decision
         self.init(locks: locks, cameras: cameras,
-                  matching: Matching(threshold: d.matchThreshold, margin: d.matchMargin, confirmFrames: d.confirmFrames),
+                  matching: Matching(threshold: d.matchThreshold, margin: d.matchMargin),
                   maxDecisionAge: .seconds(d.maxDecisionAge), txnCapacity: d.txnCapacity, txnTTL: .seconds(d.txnTTL))
     }
 }

@@ -257,8 +257,12 @@ final class DecisionRuleTests: XCTestCase {
         let d3 = try XCTUnwrap(e.show([C.face(C.obamaShown)], capturedAt: 1.2))
         let d4 = try XCTUnwrap(e.show([C.face(C.obamaShown)], capturedAt: 1.3))
         XCTAssertEqual([d1, d2, d3, d4].map { $0[0].kind }, [.awaitingConfirmation, .awaitingConfirmation, .unlock, .alreadyUnlocked])
-        XCTAssertEqual(d1[0].verdicts, [LockVerdict(lock: C.dc006, status: .awaitingConfirmation(have: 1, need: 3))])
+        XCTAssertEqual(d1[0].verdicts.map(\.lock), [C.dc006])
+        XCTAssertTrue(d1[0].reason.contains("1 of 3 confirming frames"), d1[0].reason)
         XCTAssertTrue(d2[0].reason.contains("2 of 3 confirming frames"), d2[0].reason)
+        // The unlock names the frames that confirmed it.
+        XCTAssertTrue(d3[0].reason.contains("confirmed by 3 frames"), d3[0].reason)
+        for d in [d1, d2, d3] { XCTAssertTrue(d3[0].reason.contains(d[0].txn.description), d3[0].reason) }
     }
 
     func testConfirmationCountsPerMemberAndIgnoresOtherFaces() throws {
@@ -288,7 +292,8 @@ final class DecisionRuleTests: XCTestCase {
         e.release(C.dc006, 2)
         e.touch(C.dc006, 3)
         let d = try XCTUnwrap(e.show([C.face(C.obamaShown)], capturedAt: 4))
-        XCTAssertEqual(d[0].verdicts, [LockVerdict(lock: C.dc006, status: .awaitingConfirmation(have: 1, need: 2))])
+        XCTAssertEqual(d[0].kind, .awaitingConfirmation)
+        XCTAssertTrue(d[0].reason.contains("1 of 2 confirming frames"), d[0].reason)
     }
 
     // MARK: Sessions and motion together

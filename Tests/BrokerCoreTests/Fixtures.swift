@@ -19,13 +19,17 @@ enum Cast {
     /// Scenario time zero, away from the clock's origin.
     static let origin: UInt64 = 1_000_000_000_000
 
-    static func configuration(confirmFrames: Int = 1, zones: [LockID: NormalizedRect] = [:],
+    /// `confirmFrames` applies to both locks; `policies` overrides per lock.
+    static func configuration(confirmFrames: Int = 1, policies: [LockID: LockPolicy] = [:],
+                              zones: [LockID: NormalizedRect] = [:],
                               motion: EngineConfiguration.Motion? = nil,
                               sessionHistoryLimit: Int = 256, txnCapacity: Int = 1024) -> EngineConfiguration {
-        EngineConfiguration(
-            locks: [.init(id: dc001, occupancyMax: occupancyMax), .init(id: dc006, occupancyMax: occupancyMax)],
+        let policy = { (lock: LockID) in policies[lock] ?? LockPolicy(confirmFrames: confirmFrames) }
+        return EngineConfiguration(
+            locks: [.init(id: dc001, occupancyMax: occupancyMax, policy: policy(dc001)),
+                    .init(id: dc006, occupancyMax: occupancyMax, policy: policy(dc006))],
             cameras: [.init(id: camA, locks: [dc001, dc006], motion: motion, zones: zones)],
-            matching: .init(threshold: 0.5, margin: 0.05, confirmFrames: confirmFrames),
+            matching: .init(threshold: 0.5, margin: 0.05),
             maxDecisionAge: maxDecisionAge, historyMargin: .seconds(2),
             sessionHistoryLimit: sessionHistoryLimit, txnCapacity: txnCapacity)
     }
@@ -54,10 +58,11 @@ enum Cast {
     static let imageSize = ImageSize(width: 1000, height: 800)
 
     /// A face whose box centre is at the normalized position (x, y) of a cam-a frame.
-    static func face(_ descriptor: FaceDescriptor, x: Double = 0.5, y: Double = 0.5) -> DetectedFace {
+    static func face(_ descriptor: FaceDescriptor, x: Double = 0.5, y: Double = 0.5,
+                     landmarks: FaceLandmarks? = nil) -> DetectedFace {
         let cx = Int(x * Double(imageSize.width)), cy = Int(y * Double(imageSize.height))
         return DetectedFace(box: FaceBox(left: cx - 40, top: cy - 50, right: cx + 40, bottom: cy + 50),
-                            descriptor: descriptor)
+                            descriptor: descriptor, landmarks: landmarks)
     }
 }
 

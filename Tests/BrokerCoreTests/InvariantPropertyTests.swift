@@ -56,7 +56,7 @@ final class InvariantPropertyTests: XCTestCase {
         }
         // The runs must actually exercise the rules, or the checks above prove nothing.
         for kind in [DecisionKind.unlock, .alreadyUnlocked, .noGrant, .unknownFace, .ambiguous, .stale, .unknownTxn,
-                     .outsideZone, .awaitingConfirmation] {
+                     .outsideZone, .awaitingConfirmation, .notConfirmed] {
             XCTAssertGreaterThan(totals[kind, default: 0], 0, "no \(kind) decision in any run")
         }
         XCTAssertGreaterThan(totals[.unlock, default: 0], 200)
@@ -71,12 +71,13 @@ final class InvariantPropertyTests: XCTestCase {
         let maxAge = TimeSpan.seconds(3)
         let zoneL2 = try NormalizedRect(minX: 0.5, minY: 0, maxX: 1, maxY: 1)
         let confirm = Int.random(in: 1...3, using: &rng)
+        let window = TimeSpan.seconds(Double.random(in: 0.5...2.5, using: &rng))
         let config = EngineConfiguration(
-            locks: locks.map { .init(id: $0, occupancyMax: occupancyMax) },
+            locks: locks.map { .init(id: $0, occupancyMax: occupancyMax, policy: LockPolicy(confirmFrames: confirm, confirmWindow: window)) },
             cameras: [.init(id: camA, locks: ["L1", "L2", "L3"], motion: .init(locks: ["L1", "L2"], motionMax: motionMax),
                             zones: ["L2": zoneL2]),
                       .init(id: camB, locks: ["L3", "L4"])],
-            matching: .init(threshold: 0.5, margin: 0.05, confirmFrames: confirm),
+            matching: .init(threshold: 0.5, margin: 0.05),
             maxDecisionAge: maxAge, historyMargin: .seconds(1),
             sessionHistoryLimit: Bool.random(using: &rng) ? 3 : 64,
             txnCapacity: Int.random(in: 4...32, using: &rng))
@@ -111,7 +112,7 @@ final class InvariantPropertyTests: XCTestCase {
         var inFlight: [(claim: UnlockClaim, deciding: SessionID, sessions: [SessionID])] = []
         var claimedNow = Set<[UInt64]>() // [session, lock hash] with a claim in flight
         var oracleIdentity: [String: SessionID] = [:] // "lock#oracleIndex" -> engine session id
-        var confirmations: [String: Int] = [:] // awaiting verdicts per (member, lock, session)
+        var evidence: [String: Set<MonotonicInstant>] = [:] // capture instants of matched faces per (member, session)
         var now = 0.0
         func t(_ s: Double) -> MonotonicInstant { MonotonicInstant(nanoseconds: 1_000_000_000_000) + .seconds(s) }
 
@@ -164,6 +165,12 @@ final class InvariantPropertyTests: XCTestCase {
                 _ = stamp(t(now))
             default:
                 engine.housekeeping(now: t(now))
+                for d in engine.policyDeadlines(now: t(now)) {
+                    totals[d.kind, default: 0] += 1
+                    XCTAssertTrue([.notConfirmed, .livenessFailed].contains(d.kind), "a deadline only denies: \(d.kind)")
+                    XCTAssertTrue(d.unlockedLocks.isEmpty && d.claims.isEmpty)
+                    XCTAssertGreaterThan(confirm, 1, "a single-frame lock never waits")
+                }
                 _ = stamp(t(now))
             }
 
@@ -201,13 +208,10 @@ final class InvariantPropertyTests: XCTestCase {
                         XCTAssertEqual(d.isUnlock, d.kind == .unlock)
                         if attempt > 0 { XCTAssertEqual(d.kind, .unknownTxn, "a txn is answered once") }
                         if d.kind != .unknownTxn { XCTAssertEqual(d.snapshot, frame.snapshot, "decided on the stored snapshot") }
-                        // Confirmation bookkeeping for the later check.
-                        for v in d.verdicts {
-                            if case .awaitingConfirmation = v.status, let m = d.member,
-                               let s = frame.snapshot.lockSessions.first(where: { $0.lock == v.lock })?.session
-                                    ?? frame.snapshot.motion?.session {
-                                confirmations["\(m.id)|\(v.lock)|\(s)", default: 0] += 1
-                            }
+                        // Every face the engine judged for a member is evidence for that member in
+                        // each session of the frame (a superset of what its tracks keep).
+                        if let m = d.member, !d.verdicts.isEmpty {
+                            for s in frame.snapshot.sessionIDs { evidence["\(m.id)|\(s)", default: []].insert(frame.snapshot.captureTime) }
                         }
                         guard d.isUnlock else { continue }
                         try check(unlock: d, frame: frame, now: t(now))
@@ -256,10 +260,13 @@ final class InvariantPropertyTests: XCTestCase {
                     XCTAssertEqual(claim.deadline, capture + maxAge)
                     XCTAssertEqual(Set(claim.sessions.map(\.session)), Set(sessions))
                     inFlight.append((claim, deciding, sessions))
-                    if confirm > 1 {
-                        XCTAssertGreaterThanOrEqual(confirmations["\(member.id)|\(lock)|\(deciding)", default: 0], confirm - 1,
-                                                    "unlocked before confirm_frames (seed \(seed))")
+                    // confirm_frames distinct capture instants of this member in the deciding
+                    // session, all within one confirm_window.
+                    let instants = (evidence["\(member.id)|\(deciding)"] ?? []).sorted()
+                    let confirmed = instants.count >= confirm && (0...(instants.count - confirm)).contains {
+                        instants[$0 + confirm - 1].since(instants[$0]) <= window
                     }
+                    XCTAssertTrue(confirmed, "unlocked without \(confirm) frames within \(window): \(instants.count) (seed \(seed))")
                 }
             }
         }

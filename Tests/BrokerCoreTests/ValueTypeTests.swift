@@ -116,10 +116,11 @@ final class ValueTypeTests: XCTestCase {
 
     func testConfigurationProblemsAreAllNamed() {
         let bad = EngineConfiguration(
-            locks: [.init(id: "A", occupancyMax: .zero), .init(id: "A", occupancyMax: .seconds(1))],
+            locks: [.init(id: "A", occupancyMax: .zero, policy: LockPolicy(confirmFrames: 0, confirmWindow: .seconds(11), liveness: .planar)),
+                    .init(id: "A", occupancyMax: .seconds(1))],
             cameras: [.init(id: "cam", locks: ["A", "B"], motion: .init(locks: ["C"], motionMax: .zero),
                             zones: ["D": try! NormalizedRect(minX: 0, minY: 0, maxX: 1, maxY: 1)])],
-            matching: .init(threshold: 0, margin: -1, confirmFrames: 0),
+            matching: .init(threshold: 0, margin: -1),
             maxDecisionAge: .seconds(10), txnCapacity: 0, txnTTL: .seconds(1))
         let problems = bad.problems()
         for expected in ["lock A: occupancy_max must be positive", "lock A is configured twice",
@@ -128,7 +129,8 @@ final class ValueTypeTests: XCTestCase {
                          "camera cam: motion lock C is not one of the camera's locks",
                          "camera cam: zone for lock D, which is not one of the camera's locks",
                          "match_threshold must be a positive number", "match_margin must be zero or a positive number",
-                         "confirm_frames must be at least 1", "txn capacity must be at least 1",
+                         "lock A: confirm_frames must be at least 1",
+                         "lock A: confirm_window 11.000s is longer than max_decision_age 10.000s", "txn capacity must be at least 1",
                          "txn TTL 1.000s is shorter than max_decision_age 10.000s"] {
             XCTAssertTrue(problems.contains(expected), "missing: \(expected) in \(problems)")
         }

@@ -1,0 +1,90 @@
+import FacegateConfig
+import Foundation
+import XCTest
+
+/// `confirm_frames`, `confirm_window` and `liveness`: site defaults in `[decision]`, per lock in
+/// `[[locks]]`, figures in `[liveness]`, as `facegate config check` reads them.
+final class LockPolicyConfigTests: XCTestCase {
+    private func lineOf(_ marker: String, _ text: String) -> Int {
+        (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) } ?? -1) + 1
+    }
+
+    private func assertProblem(_ text: String, at marker: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        let problems = FacegateConfiguration.check(text: text)
+        let want = lineOf(marker, text)
+        XCTAssertTrue(problems.contains { $0.line == want && $0.message.contains(fragment) },
+                      "expected line \(want): \(fragment); got:\n\(problems.map(\.description).joined(separator: "\n"))", file: file, line: line)
+    }
+
+    func testLocksTakeTheSiteDefaultsUnlessTheySayOtherwise() throws {
+        let config = try FacegateConfiguration.parse(text: """
+            [[locks]]
+            id = "front"
+            liveness = "planar"
+            confirm_frames = 3
+            confirm_window = 1.5
+            [[locks]]
+            id = "back"
+            [decision]
+            confirm_frames = 2
+            liveness = "blink"
+            [liveness]
+            parallax = 0.05
+            eye_open = 0.3
+            planar_frames = 6
+            """)
+        let front = config.locks[0], back = config.locks[1]
+        XCTAssertEqual(front.liveness(config.decision), .planar)
+        XCTAssertEqual(front.confirmFrames(config.decision), 3)
+        XCTAssertEqual(front.confirmWindow(config.decision), 1.5)
+        XCTAssertEqual(back.liveness(config.decision), .blink)
+        XCTAssertEqual(back.confirmFrames(config.decision), 2)
+        XCTAssertEqual(back.confirmWindow(config.decision), 2)
+        XCTAssertEqual(config.liveness, LivenessSettings(parallax: 0.05, motion: 0.04, eyeClosed: 0.2, eyeOpen: 0.3, planarFrames: 6))
+    }
+
+    func testWithoutAnyPolicyKeyEveryLockUsesTheBuiltInDefault() throws {
+        let config = try FacegateConfiguration.parse(text: "[[locks]]\nid = \"front\"\n")
+        XCTAssertEqual(config.locks[0].liveness(config.decision), LivenessMode.siteDefault)
+        XCTAssertEqual(config.locks[0].confirmFrames(config.decision), 1)
+    }
+
+    func testMistakesAreNamedAtTheirKey() {
+        let text = """
+            [[locks]]
+            id = "front"
+            liveness = "maybe" # bad mode
+            confirm_frames = 0 # too few
+            [[locks]]
+            id = "back"
+            confirm_window = 8 # too long
+            confirm_frames = 2
+            [decision]
+            max_decision_age = 5
+            liveness = "planar+blink"
+            [liveness]
+            eye_closed = 0.3
+            eye_open = 0.25 # below closed
+            planar_frames = 2 # too few frames
+            parallax = -1 # negative
+            """
+        assertProblem(text, at: "# bad mode", #"locks[0].liveness: must be one of "off", "planar", "blink", "planar+blink", not "maybe""#)
+        assertProblem(text, at: "# too few", "locks[0].confirm_frames: must be between 1 and 100")
+        assertProblem(text, at: "# too long", "confirm_window 8 of lock \"back\" is longer than decision.max_decision_age (5)")
+        assertProblem(text, at: "# below closed", "liveness.eye_open: must be above eye_closed (0.3)")
+        assertProblem(text, at: "# too few frames", "liveness.planar_frames: must be between 3 and 32")
+        assertProblem(text, at: "# negative", "liveness.parallax:")
+        XCTAssertEqual(FacegateConfiguration.check(text: text).count, 6)
+    }
+
+    func testASiteWideWindowLongerThanTheDecisionAgeIsNamedInDecision() {
+        let text = """
+            [[locks]]
+            id = "front"
+            [decision]
+            confirm_frames = 2
+            confirm_window = 6 # site window
+            """
+        assertProblem(text, at: "# site window", "decision.confirm_window: confirm_window 6 of lock \"front\"")
+    }
+}
