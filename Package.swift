@@ -115,8 +115,9 @@ let package = Package(
         ]),
 
         // MARK: Tests
-        // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths.
-        .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport"], path: "Tests/TestSupport"),
+        // Helpers for tests that run real parts: free ports, mosquitto, child processes, paths,
+        // and test material rendered at run time (FaceEngine decodes the photos it moves).
+        .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "FaceEngine"], path: "Tests/TestSupport"),
         // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
         .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents", "ProcessSupport"], path: "Tests/OnvifTestCamera"),
         .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
