@@ -106,4 +106,27 @@ final class FileCaptureTests: XCTestCase {
         let seqs = recorder.records.map(\.seq)
         XCTAssertEqual(seqs, Array(1...UInt64(seqs.count)), "seq continues across the loop")
     }
+
+    /// The photo-held-up attack as TestSupport renders it for the liveness scenarios: the
+    /// capture plays it through `file://` like any clip, at its own 10 frames/s, at 720p.
+    func testRenderedPhotoMotionVideoPlaysInRealTime() throws {
+        let dir = TemporaryDirectory(prefix: "fg-pv")
+        let file = dir.file("obama-tilting.mp4")
+        try PhotoMotionVideo.member("obama.jpg", motion: .tilting, settings: .init(duration: 2)).write(to: file)
+        let recorder = FrameRecorder()
+        try withSession("file://\(file.path)", recorder: recorder) { session in
+            XCTAssertTrue(waitUntil(timeout: 60) { session.state == .finished }, "video did not reach its end; state \(session.state)")
+            XCTAssertEqual(session.counters.decoded, 20, "2 s at 10 frames/s")
+            XCTAssertEqual(session.counters.captured + session.counters.droppedBehind, 20)
+            XCTAssertEqual(session.counters.restarts, 0)
+        }
+        let records = recorder.records
+        XCTAssertGreaterThanOrEqual(records.count, 18)
+        for record in records {
+            XCTAssertEqual(record.width, 1280)
+            XCTAssertEqual(record.height, 720)
+        }
+        let span = Double(records.last!.captureMonotonicNs - records.first!.captureMonotonicNs) / 1e9
+        XCTAssertEqual(span, Double(records.count - 1) / 10, accuracy: 0.21, "played in real time, 100 ms apart")
+    }
 }
