@@ -51,14 +51,18 @@ extension FaceDescriptor {
     /// scan in BrokerCore runs it once per stored descriptor per face.
     @inlinable
     public static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        // Four accumulators let the optimizer vectorize without reassociation flags.
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-        var i = 0
-        while i < FaceDescriptor.dimension {
-            let d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1], d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3]
-            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-            i += 4
+        // Explicit 8-lane vectors: the scalar loop with four accumulators compiled, across the
+        // module boundary, into a call with shuffles per step (measured 10-18 % fewer decisions/s
+        // in `facegate-bench broker`). 128 is a multiple of 8.
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var sum = SIMD8<Float>()
+        var offset = 0
+        while offset < 128 * MemoryLayout<Float>.stride {
+            let d = ra.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                - rb.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            sum += d * d
+            offset += MemoryLayout<SIMD8<Float>>.stride
         }
-        return (s0 + s1) + (s2 + s3)
+        return sum.sum()
     }
 }
