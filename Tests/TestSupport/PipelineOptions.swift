@@ -54,6 +54,11 @@ public struct PipelineOptions: Sendable {
     public var matchThreshold = 0.5
     public var matchMargin = 0.05
     public var confirmFrames = 1
+    /// lock id → extra `[[locks]]` lines, e.g. `liveness = "planar"` (times in real seconds).
+    public var lockPolicies: [String: String] = [:]
+    /// Extra `[decision]` lines (site-wide policy defaults), and a `[liveness]` table's lines.
+    public var decisionExtra = ""
+    public var livenessTable: String?
     /// Every lock's confirm_timeout: its state report must come this soon after a command.
     public var confirmTimeout = 4.0
     /// Every lock's min_unlock_interval (short by default: scenarios touch again quickly).
@@ -133,7 +138,9 @@ public struct PipelineOptions: Sendable {
             text += "occupancy_max = \(seconds(occupancyMax))\n"
             text += "confirm_timeout = \(seconds(confirmTimeout))\n"
             text += "min_unlock_interval = \(seconds(minUnlockInterval))\n"
-            text += "trigger_burst = \(triggerBurst)\ntrigger_window = \(seconds(triggerWindow))\ntrigger_quiet = \(seconds(triggerQuiet))\n\n"
+            text += "trigger_burst = \(triggerBurst)\ntrigger_window = \(seconds(triggerWindow))\ntrigger_quiet = \(seconds(triggerQuiet))\n"
+            if let policy = lockPolicies[lock] { text += policy + "\n" }
+            text += "\n"
         }
         text += """
         [[cameras]]
@@ -180,8 +187,10 @@ public struct PipelineOptions: Sendable {
         confirm_frames = \(confirmFrames)
         max_decision_age = \(seconds(maxDecisionAge))
         txn_ttl = \(seconds(max(txnTTL, maxDecisionAge)))
+        \(decisionExtra)
 
         """
+        if let livenessTable { text += "[liveness]\n\(livenessTable)\n" }
         return text
     }
 }
