@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <string>
@@ -174,9 +175,13 @@ void load_model(const std::string &dir, const char *file, Model &model) {
 
 struct fg_engine {
     fg_engine_options options;
+    std::string models_dir;
     frontal_face_detector hog;
     mmod_net mmod;
     shape_predictor landmarks;
+    // fg_landmarks68's predictor when `landmarks` is the 5-point one: loaded on the first
+    // call, so an engine nobody asks for 68 points never holds its 100 MB.
+    std::unique_ptr<shape_predictor> landmarks68;
     descriptor_net descriptors;
     std::mutex lock;
 };
@@ -306,6 +311,14 @@ void validate(const fg_image *image) {
                                        std::to_string(needed));
 }
 
+// Landmarks are fitted in the box trimmed to the image the way face_recognition's
+// _trim_css_to_bounds does it (right/bottom capped at width/height, one past the last
+// pixel): the reference descriptors of faces cut by the edge were made so.
+rectangle trimmed_box(const rectangle &r, const fg_image &image) {
+    return rectangle(std::max<long>(r.left(), 0), std::max<long>(r.top(), 0), std::min<long>(r.right(), image.width),
+                     std::min<long>(r.bottom(), image.height));
+}
+
 template <typename Pixel>
 int32_t detect_in(fg_engine &e, const fg_image &image, int32_t max_detect_width, fg_face *faces,
                   int32_t capacity) {
@@ -314,13 +327,7 @@ int32_t detect_in(fg_engine &e, const fg_image &image, int32_t max_detect_width,
                                              ? detect_capped<Pixel>(e, img, max_detect_width)
                                              : run_detector<Pixel>(e, img, e.options.upsample);
     for (size_t i = 0; i < found.size() && i < size_t(capacity); ++i) {
-        // Landmarks are fitted in the box trimmed to the image the way face_recognition's
-        // _trim_css_to_bounds does it (right/bottom capped at width/height, one past the
-        // last pixel): the reference descriptors of faces cut by the edge were made so.
-        const rectangle &r = found[i].rect;
-        const rectangle trimmed(std::max<long>(r.left(), 0), std::max<long>(r.top(), 0),
-                                std::min<long>(r.right(), image.width), std::min<long>(r.bottom(), image.height));
-        const full_object_detection shape = e.landmarks(img, trimmed);
+        const full_object_detection shape = e.landmarks(img, trimmed_box(found[i].rect, image));
         fg_face &f = faces[i];
         f.left = int32_t(found[i].rect.left());
         f.top = int32_t(found[i].rect.top());
@@ -357,6 +364,39 @@ void descriptors_in(fg_engine &e, const fg_image &image, const fg_face *faces, i
     }
 }
 
+const shape_predictor &predictor68(fg_engine &e) {
+    if (e.options.landmarks == 68) return e.landmarks;
+    if (!e.landmarks68) {
+        static const char file[] = "shape_predictor_68_face_landmarks.dat";
+        std::unique_ptr<shape_predictor> loaded(new shape_predictor());
+        load_model(e.models_dir, file, *loaded);
+        if (loaded->num_parts() != 68)
+            fail(FG_ERR_MODEL_INVALID, e.models_dir + "/" + file + ": shape predictor has " +
+                                           std::to_string(loaded->num_parts()) + " parts, expected 68");
+        e.landmarks68 = std::move(loaded);
+    }
+    return *e.landmarks68;
+}
+
+// Each face on its own with the same trimmed box as detect_in: a shape depends only on the
+// pixels and its box, so asking for it changes nothing else.
+template <typename Pixel>
+void landmarks68_in(fg_engine &e, const fg_image &image, const fg_face *faces, int32_t count, float *xy) {
+    const shape_predictor &predictor = predictor68(e);
+    const auto img = view_of<Pixel>(image);
+    for (int32_t i = 0; i < count; ++i) {
+        const fg_face &f = faces[i];
+        const full_object_detection shape =
+            predictor(img, trimmed_box(rectangle(f.left, f.top, f.right, f.bottom), image));
+        if (shape.num_parts() != FG_MAX_LANDMARKS) fail(FG_ERR_INTERNAL, "68-point predictor returned a shape of wrong size");
+        float *out = xy + size_t(i) * 2 * FG_MAX_LANDMARKS;
+        for (unsigned long p = 0; p < shape.num_parts(); ++p) {
+            out[2 * p] = float(shape.part(p).x());
+            out[2 * p + 1] = float(shape.part(p).y());
+        }
+    }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -380,6 +420,7 @@ extern "C" fg_status fg_engine_create(const char *models_dir, const fg_engine_op
 
         std::unique_ptr<fg_engine> e(new fg_engine());
         e->options = *options;
+        e->models_dir = dir;
         load_model(dir, options->landmarks == 5 ? "shape_predictor_5_face_landmarks.dat"
                                                 : "shape_predictor_68_face_landmarks.dat",
                    e->landmarks);
@@ -439,6 +480,31 @@ extern "C" fg_status fg_descriptors(fg_engine *engine, const fg_image *image, co
             descriptors_in<rgb_pixel>(*engine, *image, faces, count, descriptors);
         else
             descriptors_in<unsigned char>(*engine, *image, faces, count, descriptors);
+    });
+}
+
+extern "C" fg_status fg_landmarks68(fg_engine *engine, const fg_image *image, const fg_face *faces, int32_t count,
+                                    float *xy, char *message, size_t message_size) {
+    return guarded(message, message_size, [&] {
+        if (engine == nullptr) fail(FG_ERR_INVALID_ARGUMENT, "engine is NULL");
+        if (count < 0 || (count > 0 && (faces == nullptr || xy == nullptr)))
+            fail(FG_ERR_INVALID_ARGUMENT, "bad faces or xy array");
+        validate(image);
+        for (int32_t i = 0; i < count; ++i) {
+            const fg_face &f = faces[i];
+            if (trimmed_box(rectangle(f.left, f.top, f.right, f.bottom), *image).is_empty())
+                fail(FG_ERR_INVALID_ARGUMENT, "face " + std::to_string(i) + " box (l " + std::to_string(f.left) + ", t " +
+                                                  std::to_string(f.top) + ", r " + std::to_string(f.right) + ", b " +
+                                                  std::to_string(f.bottom) + ") is empty inside the " +
+                                                  std::to_string(image->width) + "x" + std::to_string(image->height) +
+                                                  " image");
+        }
+        if (count == 0) return;
+        std::lock_guard<std::mutex> hold(engine->lock);
+        if (image->format == FG_PIXEL_RGB24)
+            landmarks68_in<rgb_pixel>(*engine, *image, faces, count, xy);
+        else
+            landmarks68_in<unsigned char>(*engine, *image, faces, count, xy);
     });
 }
 

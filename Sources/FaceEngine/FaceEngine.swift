@@ -6,15 +6,37 @@ import Vocabulary
 public struct DescribedFace: Sendable, Equatable {
     public var face: FaceDetection
     public var descriptor: FaceDescriptor
+    /// The 68-point shape, when it was asked for (liveness); `face.landmarks` are the ones the
+    /// descriptor was computed from, 5 points by default.
+    public var landmarks68: FaceLandmarks?
 
-    public init(face: FaceDetection, descriptor: FaceDescriptor) {
+    public init(face: FaceDetection, descriptor: FaceDescriptor, landmarks68: FaceLandmarks? = nil) {
         self.face = face
         self.descriptor = descriptor
+        self.landmarks68 = landmarks68
     }
 
     /// What leaves the engine: the face as every other part of facegate speaks of it.
     public var detected: DetectedFace {
-        DetectedFace(box: face.box, quality: Float(face.quality), descriptor: descriptor)
+        DetectedFace(box: face.box, quality: Float(face.quality), descriptor: descriptor, landmarks: landmarks68)
+    }
+}
+
+/// One frame through the engine, and how long each step took.
+public struct FrameAnalysis: Sendable, Equatable {
+    /// Highest detector score first.
+    public var faces: [DescribedFace]
+    /// Detection, including the fit of the landmarks the descriptors use.
+    public var detectMicros: UInt64
+    public var descriptorMicros: UInt64
+    /// The 68-point fit of every face; nil when it was not asked for (and not done).
+    public var landmarksMicros: UInt64?
+
+    public init(faces: [DescribedFace], detectMicros: UInt64, descriptorMicros: UInt64, landmarksMicros: UInt64?) {
+        self.faces = faces
+        self.detectMicros = detectMicros
+        self.descriptorMicros = descriptorMicros
+        self.landmarksMicros = landmarksMicros
     }
 }
 
@@ -93,22 +115,7 @@ public final class FaceEngine: @unchecked Sendable {
     public func detect(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int,
                        stride: Int) throws -> [FaceDetection] {
         var image = try shimImage(pixels, format, width, height, stride)
-        let maxWidth = Int32(options.maxDetectWidth ?? 0)
-        var capacity = 16
-        while true {
-            var faces = [fg_face](repeating: fg_face(), count: capacity)
-            var count: Int32 = 0
-            try withInstance { engine in
-                try ShimCall.run { message, size in
-                    fg_detect(engine, &image, maxWidth, &faces, Int32(capacity), &count, message, size)
-                }
-            }
-            if Int(count) > capacity {
-                capacity = Int(count)
-                continue
-            }
-            return faces.prefix(Int(count)).map { FaceDetection(shim: $0, imageWidth: width, imageHeight: height) }
-        }
+        return try withInstance { try detect(on: $0, &image) }
     }
 
     // MARK: Descriptors
@@ -125,12 +132,96 @@ public final class FaceEngine: @unchecked Sendable {
                             width: Int, height: Int, stride: Int) throws -> [FaceDescriptor] {
         guard !faces.isEmpty else { return [] }
         var image = try shimImage(pixels, format, width, height, stride)
+        return try withInstance { try descriptors(on: $0, for: faces, &image) }
+    }
+
+    // MARK: 68-point landmarks
+
+    /// The 68-point shape of each face on this same image, fitted in the box its landmarks
+    /// were fitted in, whatever model the descriptors use: what liveness judges. With the
+    /// 5-point model (the default) the 68-point one is loaded on the first call (about 100 MB
+    /// per instance; `modelFileMissing` naming it when absent, and tried again next time);
+    /// the descriptors do not change either way.
+    public func landmarks68(for faces: [FaceDetection], in image: Image) throws -> [FaceLandmarks] {
+        try image.bytes.withUnsafeBytes { pixels in
+            try landmarks68(for: faces, pixels: pixels, format: image.format, width: image.width,
+                            height: image.height, stride: image.stride)
+        }
+    }
+
+    public func landmarks68(for faces: [FaceDetection], pixels: UnsafeRawBufferPointer, format: PixelFormat,
+                            width: Int, height: Int, stride: Int) throws -> [FaceLandmarks] {
+        guard !faces.isEmpty else { return [] }
+        var image = try shimImage(pixels, format, width, height, stride)
+        return try withInstance { try landmarks68(on: $0, for: faces, &image) }
+    }
+
+    // MARK: Whole frames
+
+    /// Detection followed by descriptors.
+    public func analyze(image: Image) throws -> [DescribedFace] {
+        try image.bytes.withUnsafeBytes { pixels in
+            try analyze(pixels: pixels, format: image.format, width: image.width, height: image.height,
+                        stride: image.stride).faces
+        }
+    }
+
+    /// Detection, descriptors for the `maxFaces` highest-scoring faces, and their 68-point
+    /// shapes when `landmarks68` (nothing is spent on them otherwise), each step timed, all on
+    /// one instance. A face whose box clipped to the image is empty (wholly past the edge)
+    /// gets no 68-point shape.
+    public func analyze(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int, stride: Int,
+                        maxFaces: Int = .max, landmarks68 wanted: Bool = false) throws -> FrameAnalysis {
+        var image = try shimImage(pixels, format, width, height, stride)
+        return try withInstance { engine in
+            let t0 = Self.nowNanoseconds()
+            let faces = Array(try detect(on: engine, &image).prefix(max(0, maxFaces)))
+            let t1 = Self.nowNanoseconds()
+            let descriptors = try descriptors(on: engine, for: faces, &image)
+            let t2 = Self.nowNanoseconds()
+            var described = zip(faces, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
+            var landmarksMicros: UInt64?
+            if wanted {
+                let fitted = described.indices.filter { i in
+                    let box = described[i].face.box
+                    return box.left <= box.right && box.top <= box.bottom
+                }
+                let shapes = try landmarks68(on: engine, for: fitted.map { described[$0].face }, &image)
+                for (i, shape) in zip(fitted, shapes) { described[i].landmarks68 = shape }
+                landmarksMicros = (Self.nowNanoseconds() - t2) / 1000
+            }
+            return FrameAnalysis(faces: described, detectMicros: (t1 - t0) / 1000, descriptorMicros: (t2 - t1) / 1000,
+                                 landmarksMicros: landmarksMicros)
+        }
+    }
+
+    // MARK: Private
+
+    private func detect(on engine: OpaquePointer, _ image: inout fg_image) throws -> [FaceDetection] {
+        let maxWidth = Int32(options.maxDetectWidth ?? 0)
+        var capacity = 16
+        while true {
+            var faces = [fg_face](repeating: fg_face(), count: capacity)
+            var count: Int32 = 0
+            try ShimCall.run { message, size in
+                fg_detect(engine, &image, maxWidth, &faces, Int32(capacity), &count, message, size)
+            }
+            if Int(count) > capacity {
+                capacity = Int(count)
+                continue
+            }
+            let (width, height) = (Int(image.width), Int(image.height))
+            return faces.prefix(Int(count)).map { FaceDetection(shim: $0, imageWidth: width, imageHeight: height) }
+        }
+    }
+
+    private func descriptors(on engine: OpaquePointer, for faces: [FaceDetection],
+                             _ image: inout fg_image) throws -> [FaceDescriptor] {
+        guard !faces.isEmpty else { return [] }
         var shimFaces = try faces.map { try $0.shimFace() }
         var values = [Float](repeating: 0, count: faces.count * FaceDescriptor.dimension)
-        try withInstance { engine in
-            try ShimCall.run { message, size in
-                fg_descriptors(engine, &image, &shimFaces, Int32(faces.count), &values, message, size)
-            }
+        try ShimCall.run { message, size in
+            fg_descriptors(engine, &image, &shimFaces, Int32(faces.count), &values, message, size)
         }
         return try (0..<faces.count).map {
             let n = FaceDescriptor.dimension
@@ -142,13 +233,30 @@ public final class FaceEngine: @unchecked Sendable {
         }
     }
 
-    /// Detection followed by descriptors.
-    public func analyze(image: Image) throws -> [DescribedFace] {
-        let faces = try detect(image: image)
-        return zip(faces, try descriptors(for: faces, in: image)).map { DescribedFace(face: $0, descriptor: $1) }
+    private func landmarks68(on engine: OpaquePointer, for faces: [FaceDetection],
+                             _ image: inout fg_image) throws -> [FaceLandmarks] {
+        guard !faces.isEmpty else { return [] }
+        var shimFaces = try faces.map { try $0.shimFace() }
+        let n = 2 * Int(FG_MAX_LANDMARKS) // the shim's stride per face
+        var xy = [Float](repeating: 0, count: faces.count * n)
+        try ShimCall.run { message, size in
+            fg_landmarks68(engine, &image, &shimFaces, Int32(faces.count), &xy, message, size)
+        }
+        return try (0..<faces.count).map { i in
+            let points = (0..<FaceLandmarks.count).map { p in LandmarkPoint(x: xy[i * n + 2 * p], y: xy[i * n + 2 * p + 1]) }
+            do {
+                return try FaceLandmarks(points)
+            } catch {
+                throw FaceEngineError.engineFailure("68-point landmarks of face \(i): \(error)")
+            }
+        }
     }
 
-    // MARK: Private
+    private static func nowNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
 
     private func withInstance<R>(_ body: (OpaquePointer) throws -> R) rethrows -> R {
         condition.lock()

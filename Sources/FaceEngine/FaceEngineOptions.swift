@@ -30,8 +30,13 @@ public struct FaceEngineOptions: Sendable, Equatable {
     public var maxDetectWidth: Int?
     /// Independent engine instances, so this many frames can be analysed concurrently.
     /// Each instance loads its own copy of the models (about 30 MB with 5-point landmarks,
-    /// 120 MB with 68-point).
+    /// 120 MB with 68-point; a 5-point instance adds the 68-point model, about 100 MB, the
+    /// first time it is asked for 68-point shapes).
     public var threads: Int
+
+    /// The model `FaceEngine.landmarks68` fits, relative to `modelsDirectory`; loaded only
+    /// when first asked for, so it is not in `requiredModelFiles`.
+    public static let landmarks68ModelFile = "shape_predictor_68_face_landmarks.dat"
 
     public init(modelsDirectory: String, detector: Detector = .hog, upsample: Int = 1,
                 landmarks: Landmarks = .five, maxDetectWidth: Int? = nil, threads: Int = 1) {

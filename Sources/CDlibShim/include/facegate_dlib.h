@@ -94,6 +94,22 @@ fg_status fg_descriptors(fg_engine *engine, const fg_image *image, const fg_face
                          int32_t count, float *descriptors, char *message, size_t message_size);
 
 /*
+ * The 68-point shape (dlib's shape_predictor_68_face_landmarks.dat, iBUG 300-W order) of
+ * each face, on this same image, whatever predictor the engine's descriptors use: written to
+ * xy[i * 2 * FG_MAX_LANDMARKS ...] as (x, y) float pairs in full-image pixels. Each shape is
+ * fitted on the full-resolution image inside the face's box trimmed as fg_detect trims it,
+ * so it is the shape a 68-point engine's fg_detect gives for that box. Only the box of each
+ * face is read (its landmarks are not); a box empty after trimming is FG_ERR_INVALID_ARGUMENT.
+ *
+ * An engine whose own predictor is the 68-point one uses it. Otherwise the model is loaded
+ * from the engine's models_dir on the first call (about 100 MB, once per engine; the
+ * descriptor path is untouched); a missing file is FG_ERR_MODEL_MISSING with its path as the
+ * message, and the next call tries again.
+ */
+fg_status fg_landmarks68(fg_engine *engine, const fg_image *image, const fg_face *faces, int32_t count,
+                         float *xy, char *message, size_t message_size);
+
+/*
  * Decodes a JPEG/PNG/BMP file to tightly packed RGB24 (stride = 3 * width); alpha is
  * dropped, grey is expanded. Free *out_pixels with fg_free_pixels.
  */
