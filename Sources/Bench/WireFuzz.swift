@@ -12,15 +12,18 @@ enum WireFuzz {
         let frame = VideoFrame(camera: "cam-a", sequence: 7, captureMonotonicNs: 1 << 40, captureWallNs: -1, format: .rgb24,
                                width: 3, height: 2, stride: 12, pixels: PixelData((0..<24).map { UInt8($0) }))
         let snapshot = Snapshot(captureMonotonicNs: 5, motion: true,
-                                sessions: [SnapshotSession(sessionID: 9, lock: "DC001"), SnapshotSession(sessionID: 10, lock: "DC006")])
+                                sessions: [SnapshotSession(sessionID: 9, lock: "DC001"), SnapshotSession(sessionID: 10, lock: "DC006")],
+                                landmarksWanted: true)
         let face = DetectedFace(box: FaceBox(left: 1, top: 2, right: 30, bottom: 40), quality: 0.9,
                                 descriptor: try! FaceDescriptor((0..<128).map { Float($0) / 256 }))
+        var shaped = face
+        shaped.landmarks = try! FaceLandmarks((0..<68).map { LandmarkPoint(x: Float($0) + 0.5, y: Float(2 * $0) - 3) })
         let messages: [Message] = [
             .hello(Hello(role: .recognizer, name: "r1", pid: 42)),
             .frame(frame),
             .detect(Detect(txn: 0x1234_5678_0000_0001, snapshot: snapshot, frame: frame)),
             .result(RecognitionResult(txn: 1, camera: "cam-a", sequence: 7, captureMonotonicNs: 5, detectMicros: 10,
-                                      descriptorMicros: 20, faces: [face, face])),
+                                      descriptorMicros: 20, faces: [face, shaped])),
             .credit(Credit(count: 2)),
             .heartbeat(Heartbeat(monotonicNs: 9, counters: [Counter("frames_sent", 3), Counter("dropped", 1)])),
             .error(ErrorMessage(code: .invalidFrame, txn: 3, text: "bad frame")),

@@ -479,7 +479,8 @@ final class BrokerService: @unchecked Sendable {
         case let .detect(txn, snapshot):
             updateStats(frame.camera) { $0.framesReceived += 1; $0.framesAdmitted += 1 }
             let wireSnapshot = Snapshot(captureMonotonicNs: frame.captureMonotonicNs, motion: snapshot.motion != nil,
-                                        sessions: snapshot.lockSessions.map { SnapshotSession(sessionID: $0.session.rawValue, lock: $0.lock.rawValue) })
+                                        sessions: snapshot.lockSessions.map { SnapshotSession(sessionID: $0.session.rawValue, lock: $0.lock.rawValue) },
+                                        landmarksWanted: false) // set by the engine's policy
             clog.info("frame admitted", ["seq": frame.sequence, "txn": txn, "snapshot": snapshotText(snapshot)])
             if let replaced = pool.enqueue(Detect(txn: txn.rawValue, snapshot: wireSnapshot, frame: frame)) {
                 engineLock.lock(); _ = engine.discardTxn(DetectingTxn(replaced)); engineLock.unlock()

@@ -30,6 +30,9 @@ final class BrokerSession: @unchecked Sendable {
         var reconnects: UInt64 = 0
         var detectMicrosTotal: UInt64 = 0
         var descriptorMicrosTotal: UInt64 = 0
+        /// Frames whose detect asked for 68-point landmarks, and the time spent fitting them.
+        var landmarkFrames: UInt64 = 0
+        var landmarksMicrosTotal: UInt64 = 0
     }
 
     private struct Job {
@@ -213,7 +216,8 @@ final class BrokerSession: @unchecked Sendable {
             busySince[index] = MonotonicClock.nowNanoseconds()
             condition.unlock()
 
-            let answer = processor.answer(job.detect)
+            let processed = processor.answer(job.detect)
+            let answer = processed.message
 
             condition.lock()
             busySince[index] = 0
@@ -224,6 +228,10 @@ final class BrokerSession: @unchecked Sendable {
                 counters.facesFound += UInt64(result.faces.count)
                 counters.detectMicrosTotal += UInt64(result.detectMicros)
                 counters.descriptorMicrosTotal += UInt64(result.descriptorMicros)
+                if let micros = processed.landmarksMicros {
+                    counters.landmarkFrames += 1
+                    counters.landmarksMicrosTotal += micros
+                }
                 if deliverable { counters.resultsSent += 1 }
             case let .error(error):
                 if error.code == .invalidFrame { counters.invalidFrames += 1 }
@@ -240,7 +248,8 @@ final class BrokerSession: @unchecked Sendable {
             switch answer {
             case let .result(result):
                 // The snapshot travels with the frame so this line says which touch it answers.
-                flog.debug("frame answered", ["seq": frame.sequence, "faces": result.faces.count,
+                let line = processed.landmarksMicros.map { flog.with(["landmarks_us": $0]) } ?? flog
+                line.debug("frame answered", ["seq": frame.sequence, "faces": result.faces.count,
                                               "snapshot": MessageSummary.snapshotText(job.detect.snapshot),
                                               "detect_ms": Double(result.detectMicros) / 1000,
                                               "descriptor_ms": Double(result.descriptorMicros) / 1000,
@@ -267,7 +276,8 @@ final class BrokerSession: @unchecked Sendable {
          Counter("faces_found", c.facesFound), Counter("answers_dropped", c.answersDropped),
          Counter("credit_violations", c.creditViolations), Counter("protocol_faults", c.protocolFaults),
          Counter("broker_reconnects", c.reconnects), Counter("detect_us_total", c.detectMicrosTotal),
-         Counter("descriptor_us_total", c.descriptorMicrosTotal)]
+         Counter("descriptor_us_total", c.descriptorMicrosTotal), Counter("landmark_frames", c.landmarkFrames),
+         Counter("landmarks_us_total", c.landmarksMicrosTotal)]
     }
 
     // MARK: Helpers

@@ -48,6 +48,13 @@ final class RecognizerProcess: @unchecked Sendable {
             return 1
         }
         log.info("face engine ready", ["load_ms": (MonotonicClock.nowNanoseconds() - loadStart) / 1_000_000])
+        // Loaded on the first frame that asks for it, so only a start-up check can say early
+        // that locks judging liveness will get errors instead of results.
+        let shapeModel = URL(fileURLWithPath: e.modelsDirectory).appendingPathComponent(FaceEngineOptions.landmarks68ModelFile).path
+        if e.landmarks == .five && !FileManager.default.fileExists(atPath: shapeModel) {
+            log.warning("68-point landmark model missing: frames whose locks judge liveness will be answered with an error",
+                        ["model": shapeModel])
+        }
 
         session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub)
         if let path = options.controlSocket {

@@ -1,6 +1,6 @@
 import Vocabulary
 
-/// # facegate wire format, version 1
+/// # facegate wire format, version 2
 ///
 /// Every message travels as one frame on a Unix stream socket:
 ///
@@ -38,10 +38,12 @@ import Vocabulary
 ///            pixel_len u32, pixels[pixel_len]
 ///            1 ≤ width, height ≤ 16384; width·bpp ≤ stride ≤ width·bpp + 1024;
 ///            pixel_len = stride · height (exactly 0 inside a tap-event marked pixels-stripped)
-/// SNAPSHOT = capture_mono_ns u64, flags u8 (bit0 = motion trigger open),
-///            sessions u16 (≤256), (session_id u64, lock id) × sessions
+/// SNAPSHOT = capture_mono_ns u64, flags u8 (bit0 = motion trigger open,
+///            bit1 = landmarks wanted), sessions u16 (≤256), (session_id u64, lock id) × sessions
 /// FACE     = left i32, top i32, right i32, bottom i32 (left ≤ right, top ≤ bottom),
-///            quality f32 (finite), dims u16 (= 128), descriptor f32 × 128 (finite)
+///            quality f32 (finite), dims u16 (= 128), descriptor f32 × 128 (finite),
+///            landmarks u8 (0 or 68), (x f32, y f32) × landmarks (finite; frame pixels, may lie
+///            outside the frame for a face cut by its edge; dlib's 68-point order)
 /// roles    = 1 capture, 2 broker, 3 recognizer, 4 tap, 5 admin, 6 motion (hello.camera set, as for capture)
 /// ```
 ///
@@ -50,9 +52,14 @@ import Vocabulary
 /// (`WireError`, naming the field). Golden byte vectors for each kind are in
 /// `Tests/WireProtocolTests/GoldenVectors.swift`.
 ///
-/// Version 1 grew by addition only: kind 0x0C and role 6 came later. An older peer refuses
-/// them as an unknown kind or role (naming it), and every message it knows keeps its layout,
-/// so the version did not change.
+/// History. Version 1 grew by addition only: kind 0x0C and role 6 came later; an older peer
+/// refuses them as an unknown kind or role (naming it), and every message it knows keeps its
+/// layout, so the version did not change. Version 2 changed a layout: FACE gained its
+/// landmarks count and points after the descriptor (a v1 reader would see trailing bytes or
+/// misread the next face), and SNAPSHOT's flags gained bit1, which the broker sets for a
+/// frame whose faces need landmarks. The hello exchange refuses a peer of any other version
+/// (`unsupported-version` error, then close), so a v1 process and a v2 one never exchange
+/// frames.
 public enum MessageCodec {
     /// The body of `message` (no length prefix), pixels included.
     public static func encodeBody(_ message: Message) -> [UInt8] {
@@ -128,6 +135,12 @@ public enum MessageCodec {
                 w.f32(face.quality)
                 w.u16(UInt16(clamping: face.descriptor.values.count))
                 for v in face.descriptor.values { w.f32(v) }
+                if let landmarks = face.landmarks {
+                    w.u8(UInt8(clamping: landmarks.points.count))
+                    for p in landmarks.points { w.f32(p.x); w.f32(p.y) }
+                } else {
+                    w.u8(0)
+                }
             }
             return nil
         case let .credit(c):
@@ -175,7 +188,7 @@ public enum MessageCodec {
 
     private static func writeSnapshot(_ s: Snapshot, into w: inout ByteWriter) {
         w.u64(s.captureMonotonicNs)
-        w.u8(s.motion ? 1 : 0)
+        w.u8((s.motion ? 1 : 0) | (s.landmarksWanted ? 2 : 0))
         w.u16(UInt16(clamping: s.sessions.count))
         for session in s.sessions { w.u64(session.sessionID); w.string(session.lock) }
     }
@@ -334,7 +347,7 @@ public enum MessageCodec {
     private static func readSnapshot(_ r: inout ByteReader) throws -> Snapshot {
         let mono = try r.u64("detect.snapshot.capture_mono_ns")
         let flags = try r.u8("detect.snapshot.flags")
-        guard flags & ~1 == 0 else {
+        guard flags & ~3 == 0 else {
             throw WireError.invalidField(field: "detect.snapshot.flags", reason: "unknown bits 0x\(String(flags, radix: 16))")
         }
         let count = Int(try r.u16("detect.snapshot.sessions"))
@@ -349,7 +362,7 @@ public enum MessageCodec {
             try validateIdentifier(lock, "detect.snapshot.session[\(i)].lock")
             sessions.append(SnapshotSession(sessionID: id, lock: lock))
         }
-        return Snapshot(captureMonotonicNs: mono, motion: flags & 1 != 0, sessions: sessions)
+        return Snapshot(captureMonotonicNs: mono, motion: flags & 1 != 0, sessions: sessions, landmarksWanted: flags & 2 != 0)
     }
 
     private static func readResult(_ r: inout ByteReader) throws -> RecognitionResult {
@@ -385,8 +398,22 @@ public enum MessageCodec {
                 guard v.isFinite else { throw WireError.invalidField(field: "\(f).descriptor[\(k)]", reason: "not finite") }
                 descriptor[k] = v
             }
+            let pointCount = Int(try r.u8("\(f).landmarks"))
+            guard pointCount == 0 || pointCount == WireLimits.landmarkCount else {
+                throw WireError.invalidField(field: "\(f).landmarks", reason: "\(pointCount), must be 0 or \(WireLimits.landmarkCount)")
+            }
+            var points: [LandmarkPoint] = []
+            points.reserveCapacity(pointCount)
+            for k in 0..<pointCount {
+                let x = try r.f32("\(f).landmark[\(k)].x")
+                guard x.isFinite else { throw WireError.invalidField(field: "\(f).landmark[\(k)].x", reason: "not finite") }
+                let y = try r.f32("\(f).landmark[\(k)].y")
+                guard y.isFinite else { throw WireError.invalidField(field: "\(f).landmark[\(k)].y", reason: "not finite") }
+                points.append(LandmarkPoint(x: x, y: y))
+            }
             // Checked value by value above, so the field named in an error is exact.
-            faces.append(DetectedFace(box: box, quality: quality, descriptor: try FaceDescriptor(descriptor)))
+            faces.append(DetectedFace(box: box, quality: quality, descriptor: try FaceDescriptor(descriptor),
+                                      landmarks: pointCount == 0 ? nil : try FaceLandmarks(points)))
         }
         return RecognitionResult(txn: txn, camera: camera, sequence: seq, captureMonotonicNs: mono,
                                  detectMicros: detectMicros, descriptorMicros: descriptorMicros, faces: faces)

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// A detecting_txn as every process prints it: 16 hex digits, the broker run's prefix first,
 /// so `grep txn=…` finds the same frame in the tap, the logs and the audit.
@@ -14,7 +15,8 @@ public func parseHexTxn(_ text: String) -> UInt64? {
 }
 
 /// How a message reads in a tap line or a log: one line of text, or one JSON object.
-/// Pixels and descriptors are summarised (sizes, boxes), never dumped.
+/// Pixels and descriptors are summarised (sizes, boxes), never dumped; landmarks show as their
+/// count and eye centres in text, every point in JSON.
 public enum MessageSummary {
     public static func text(_ message: Message) -> String {
         var parts = [message.kind.description]
@@ -26,12 +28,19 @@ public enum MessageSummary {
             parts += frameFields(f)
         case let .detect(d):
             parts += ["txn=\(hexTxn(d.txn))"] + frameFields(d.frame) + ["snapshot=\(snapshotText(d.snapshot))"]
+            if d.snapshot.landmarksWanted { parts.append("landmarks=wanted") }
         case let .result(r):
             parts += ["txn=\(hexTxn(r.txn))", "camera=\(r.camera)", "seq=\(r.sequence)", "captured=\(r.captureMonotonicNs)",
                       "detect_us=\(r.detectMicros)", "descriptor_us=\(r.descriptorMicros)", "faces=\(r.faces.count)"]
             for (i, face) in r.faces.enumerated() {
                 let b = face.box
                 parts.append("face\(i)=(\(b.left),\(b.top),\(b.right),\(b.bottom)) q=\(String(format: "%.2f", face.quality))")
+                if let landmarks = face.landmarks {
+                    // The eye centres are what a reader checks a shape by: on the eyes of the
+                    // saved frame, the person's right eye (on the image's left) first.
+                    let (right, left) = (centre(landmarks[.rightEye]), centre(landmarks[.leftEye]))
+                    parts.append("landmarks=\(landmarks.points.count) eyes=\(right)/\(left)")
+                }
             }
         case let .credit(c):
             parts.append("count=\(c.count)")
@@ -54,6 +63,13 @@ public enum MessageSummary {
             if !m.detail.isEmpty { parts.append("detail=\(quoted(m.detail))") }
         }
         return parts.joined(separator: " ")
+    }
+
+    /// `(412.5,300.0)`: the mean of some landmarks, one decimal.
+    private static func centre(_ points: ArraySlice<LandmarkPoint>) -> String {
+        let n = Float(points.count)
+        let x = points.reduce(0) { $0 + $1.x } / n, y = points.reduce(0) { $0 + $1.y } / n
+        return "(" + String(format: "%.1f", x) + "," + String(format: "%.1f", y) + ")"
     }
 
     private static func frameFields(_ f: VideoFrame) -> [String] {
@@ -86,13 +102,18 @@ public enum MessageSummary {
             object["snapshot"] = [
                 "capture_mono_ns": d.snapshot.captureMonotonicNs,
                 "motion": d.snapshot.motion,
+                "landmarks_wanted": d.snapshot.landmarksWanted,
                 "sessions": d.snapshot.sessions.map { ["id": $0.sessionID, "lock": $0.lock] as [String: Any] },
             ] as [String: Any]
         case let .result(r):
             object.merge(["txn": hexTxn(r.txn), "camera": r.camera, "seq": r.sequence, "capture_mono_ns": r.captureMonotonicNs,
                           "detect_us": r.detectMicros, "descriptor_us": r.descriptorMicros,
                           "faces": r.faces.map { f in
-                              ["box": [f.box.left, f.box.top, f.box.right, f.box.bottom], "quality": Double(f.quality)] as [String: Any]
+                              var face: [String: Any] = ["box": [f.box.left, f.box.top, f.box.right, f.box.bottom],
+                                                         "quality": Double(f.quality)]
+                              // All 68 points: the JSON output is for tools that draw or judge them.
+                              if let landmarks = f.landmarks { face["landmarks"] = landmarks.points.map { [Double($0.x), Double($0.y)] } }
+                              return face
                           }]) { $1 }
         case let .credit(c):
             object["count"] = c.count

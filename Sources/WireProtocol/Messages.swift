@@ -1,7 +1,8 @@
 import Vocabulary
 
-/// The protocol version both sides put in their hello. Bump on any layout change.
-public let wireProtocolVersion: UInt16 = 1
+/// The protocol version both sides put in their hello. Bump on any layout change (see the
+/// history at the end of MessageCodec's header).
+public let wireProtocolVersion: UInt16 = 2
 
 /// Limits every decoder enforces, whatever the connection's frame-size limit.
 public enum WireLimits {
@@ -13,6 +14,8 @@ public enum WireLimits {
     public static let maxSnapshotSessions = 256
     public static let maxFaces = 64
     public static let descriptorLength = FaceDescriptor.dimension
+    /// Points of a face's landmarks when present (dlib's 68-point shape).
+    public static let landmarkCount = FaceLandmarks.count
     public static let maxCounters = 256
     public static let maxCredit: UInt32 = 1024
 }
@@ -76,13 +79,17 @@ public struct SnapshotSession: Sendable, Equatable, Hashable {
 }
 
 /// The context as of the frame's capture time. The broker decides from its own stored copy;
-/// this copy travels for the tap and the logs only.
+/// this copy travels for the tap and the logs, and tells the recognizer what to compute.
 public struct Snapshot: Sendable, Equatable {
     public var captureMonotonicNs: UInt64
     public var motion: Bool
     public var sessions: [SnapshotSession]
-    public init(captureMonotonicNs: UInt64, motion: Bool, sessions: [SnapshotSession]) {
+    /// The broker wants each face's 68-point landmarks (a lock of this frame judges
+    /// liveness); the recognizer spends nothing on them otherwise.
+    public var landmarksWanted: Bool
+    public init(captureMonotonicNs: UInt64, motion: Bool, sessions: [SnapshotSession], landmarksWanted: Bool = false) {
         self.captureMonotonicNs = captureMonotonicNs; self.motion = motion; self.sessions = sessions
+        self.landmarksWanted = landmarksWanted
     }
 }
 

@@ -134,6 +134,80 @@ final class RecognizerProcessTests: XCTestCase {
         XCTAssertEqual(counters["faces_found"] as? Int, 1)
     }
 
+    /// The 68-point landmarks come back exactly when the detect's snapshot asks for them, equal
+    /// to the engine's own in this process, and asking changes nothing else in the result.
+    func testLandmarksComeBackOnlyWhenWanted() throws {
+        let dir = TemporaryDirectory(prefix: "fgr")
+        let broker = try TestBrokerPeer(path: dir.file("recognizer.sock").path)
+        let recognizer = try startRecognizer(socket: broker.path, dir: dir, extra: [:])
+        defer { recognizer.terminate() }
+        let connection = try broker.accept()
+        XCTAssertEqual(try broker.nextCredit(connection), 1)
+        let engine = try EngineFixture.fivePoint.get()
+        for (file, txn) in [("obama-480p.jpg", UInt64(0x10)), ("two_people.jpg", UInt64(0x20))] {
+            let image = try EngineFixture.photo(file)
+            let plainDetect = makeDetect(txn: txn, sequence: txn, image: image)
+            var wantedDetect = makeDetect(txn: txn + 1, sequence: txn + 1, image: image)
+            wantedDetect.snapshot.landmarksWanted = true
+            try connection.send(.detect(plainDetect))
+            let plain = try broker.nextResult(connection)
+            XCTAssertEqual(try broker.nextCredit(connection), 1)
+            try connection.send(.detect(wantedDetect))
+            let wanted = try broker.nextResult(connection)
+            XCTAssertEqual(try broker.nextCredit(connection), 1)
+
+            let expected = try engine.landmarks68(for: engine.detect(image: image), in: image)
+            XCTAssertEqual(plain.faces.count, expected.count, file)
+            XCTAssertTrue(plain.faces.allSatisfy { $0.landmarks == nil }, "\(file): no landmarks unless asked")
+            XCTAssertEqual(wanted.faces.map(\.landmarks), expected.map(Optional.some), "\(file): the engine's shapes")
+            XCTAssertEqual(wanted.faces.map(\.box), plain.faces.map(\.box), file)
+            XCTAssertEqual(wanted.faces.map { $0.descriptor.values.map(\.bitPattern) },
+                           plain.faces.map { $0.descriptor.values.map(\.bitPattern) }, "\(file): descriptors bit-identical")
+        }
+        // The per-frame line says what the landmarks cost, on the frames that had them only.
+        XCTAssertTrue(waitUntil(timeout: 10) { recognizer.lines(containing: "msg=\"frame answered\"").count == 4 }, recognizer.log)
+        for txn in [UInt64(0x10), 0x11, 0x20, 0x21] {
+            let line = recognizer.lines(containing: "txn=\(hexTxn(txn))", "msg=\"frame answered\"")
+            XCTAssertEqual(line.count, 1, recognizer.log)
+            XCTAssertEqual(line.first?.contains("landmarks_us="), txn & 1 == 1, String(line.first ?? ""))
+        }
+    }
+
+    /// Without the 68-point model the recognizer starts, warns, recognises as before, and
+    /// answers a detect that wants landmarks with an error for that txn naming the file.
+    func testMissingLandmarkModelAnswersAnErrorForThatTxnOnly() throws {
+        let dir = TemporaryDirectory(prefix: "fgr")
+        let models = dir.file("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        for file in ["shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat"] {
+            try FileManager.default.createSymbolicLink(atPath: models.appendingPathComponent(file).path,
+                                                       withDestinationPath: Paths.modelsDirectory.path + "/" + file)
+        }
+        let missing = models.appendingPathComponent(FaceEngineOptions.landmarks68ModelFile).path
+        let broker = try TestBrokerPeer(path: dir.file("recognizer.sock").path)
+        let recognizer = try startRecognizer(socket: broker.path, dir: dir, extra: [:], models: models.path)
+        defer { recognizer.terminate() }
+        let connection = try broker.accept()
+        XCTAssertEqual(try broker.nextCredit(connection), 1)
+        XCTAssertTrue(recognizer.log.contains("68-point landmark model missing"), recognizer.log)
+
+        let image = try EngineFixture.photo("obama-240p.jpg")
+        var wanted = makeDetect(txn: 1, sequence: 1, image: image)
+        wanted.snapshot.landmarksWanted = true
+        try connection.send(.detect(wanted))
+        let error = try broker.nextError(connection)
+        XCTAssertEqual(error.txn, 1)
+        XCTAssertEqual(error.code, .internalError)
+        XCTAssertTrue(error.text.contains(missing), error.text)
+        XCTAssertEqual(try broker.nextCredit(connection), 1)
+
+        try connection.send(.detect(makeDetect(txn: 2, sequence: 2, image: image)))
+        let result = try broker.nextResult(connection)
+        XCTAssertEqual(result.txn, 2)
+        XCTAssertEqual(result.faces.count, 1)
+        XCTAssertTrue(recognizer.isRunning)
+    }
+
     func testMissingModelsExitWithTheFileNamed() throws {
         let dir = TemporaryDirectory(prefix: "fgr")
         let child = try ChildProcess(Paths.executable("facegate-recognizer"),
@@ -154,9 +228,9 @@ final class RecognizerProcessTests: XCTestCase {
     // MARK: Helpers
 
     private func startRecognizer(socket: String, dir: TemporaryDirectory, extra: [String: String],
-                                 arguments: [String] = []) throws -> ChildProcess {
+                                 arguments: [String] = [], models: String = Paths.modelsDirectory.path) throws -> ChildProcess {
         try ChildProcess(Paths.executable("facegate-recognizer"),
-                         ["--socket", socket, "--models", Paths.modelsDirectory.path, "--name", "t1",
+                         ["--socket", socket, "--models", models, "--name", "t1",
                           "--heartbeat-seconds", "0.5"] + arguments,
                          environment: extra.merging(["FACEGATE_LOG_LEVEL": "debug"]) { a, _ in a },
                          logDirectory: dir.url)

@@ -1,4 +1,5 @@
 import TestSupport
+import Vocabulary
 import XCTest
 @testable import WireProtocol
 
@@ -123,8 +124,25 @@ final class CodecTests: XCTestCase {
         credit[4] = 0 // count 3 -> 0
         expect(credit, field: "credit.count")
         var result = body("result")
-        result[result.count - 4] = 0x7f; result[result.count - 3] = 0xc0 // NaN
+        result[result.count - 5] = 0x7f; result[result.count - 4] = 0xc0 // NaN (the landmark count follows)
         expect(result, field: "result.face[0].descriptor[127]")
+        for count: UInt8 in [5, 67, 69, 0xff] {
+            result = body("result")
+            result[result.count - 1] = count
+            expect(result, field: "result.face[0].landmarks")
+        }
+        var shaped = body("result-landmarks")
+        shaped[shaped.count - 4] = 0x7f; shaped[shaped.count - 3] = 0xc0 // last y NaN
+        expect(shaped, field: "result.face[1].landmark[67].y")
+        shaped = body("result-landmarks")
+        let firstX = shaped.count - 68 * 8
+        XCTAssertEqual(shaped[firstX - 1], 68, "the count byte precedes the points")
+        shaped.replaceSubrange(firstX..<firstX + 4, with: [0x7f, 0x80, 0, 0]) // +infinity
+        expect(shaped, field: "result.face[1].landmark[0].x")
+        var snapshotFlags = body("detect-landmarks")
+        XCTAssertEqual(snapshotFlags[17], 2)
+        snapshotFlags[17] = 4 // bit 2 unknown
+        expect(snapshotFlags, field: "detect.snapshot.flags")
         var camera = body("frame")
         camera[3] = 0x20 // space inside the camera id
         expect(camera, field: "frame.camera")
@@ -137,6 +155,45 @@ final class CodecTests: XCTestCase {
         motion = body("motion")
         motion[1] = 0; motion[2] = 0 // camera "" → and the rest shifts: the empty id is named first
         expect(Array(motion.prefix(3)) + Array(motion.dropFirst(5)), field: "motion.camera")
+    }
+
+    /// Version 2's additions decode to what was sent: landmarks only on the face that carried
+    /// them, the snapshot's wish only where its bit was set.
+    func testLandmarksAndTheWishDecodeWhereSent() throws {
+        func decoded(_ name: String) throws -> Message {
+            try MessageCodec.decodeBody(Array(Golden.bytes(Golden.vectors.first { $0.name == name }!.hex).dropFirst(4)))
+        }
+        guard case let .result(shaped) = try decoded("result-landmarks") else { return XCTFail("not a result") }
+        XCTAssertNil(shaped.faces[0].landmarks)
+        XCTAssertEqual(shaped.faces[1].landmarks, Golden.landmarks)
+        XCTAssertEqual(shaped.faces[1].landmarks?[67], LandmarkPoint(x: 1.5, y: 2))
+        guard case let .result(plain) = try decoded("result") else { return XCTFail("not a result") }
+        XCTAssertNil(plain.faces[0].landmarks)
+        guard case let .detect(wanted) = try decoded("detect-landmarks"), case let .detect(unwanted) = try decoded("detect") else {
+            return XCTFail("not a detect")
+        }
+        XCTAssertTrue(wanted.snapshot.landmarksWanted)
+        XCTAssertFalse(wanted.snapshot.motion)
+        XCTAssertFalse(unwanted.snapshot.landmarksWanted)
+        XCTAssertTrue(unwanted.snapshot.motion)
+    }
+
+    /// A version 1 result (no landmark count after the descriptor) does not pass for a
+    /// version 2 one: the decoder names the missing field.
+    func testVersion1ResultLayoutIsRefused() {
+        var v1 = Array(Golden.bytes(Golden.vectors.first { $0.name == "result" }!.hex).dropFirst(4))
+        v1.removeLast()
+        XCTAssertThrowsError(try MessageCodec.decodeBody(v1)) { error in
+            XCTAssertEqual(error as? WireError, .truncated(field: "result.face[0].landmarks", needed: 1, available: 0))
+        }
+    }
+
+    /// The goldens' hellos speak the current version: a bump without new vectors fails here.
+    func testGoldenHellosCarryTheCurrentVersion() {
+        XCTAssertEqual(wireProtocolVersion, 2)
+        for (name, message, _) in Golden.vectors {
+            if case let .hello(h) = message { XCTAssertEqual(h.version, wireProtocolVersion, name) }
+        }
     }
 
     func testUnknownKindAndTrailingBytes() {

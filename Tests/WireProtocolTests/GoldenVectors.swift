@@ -12,10 +12,14 @@ enum Golden {
 
     static let descriptor: [Float] = Array(repeating: 0, count: 127) + [1.0]
 
+    /// 67 points at (0.5, -1) and the last at (1.5, 2): a shape only in its byte layout.
+    static let landmarks = try! FaceLandmarks(Array(repeating: LandmarkPoint(x: 0.5, y: -1), count: 67)
+                                              + [LandmarkPoint(x: 1.5, y: 2)])
+
     static let vectors: [(name: String, message: Message, hex: String)] = [
         ("hello",
-         .hello(Hello(version: 1, role: .capture, name: "cap", pid: 0x1234, camera: "cam-a")),
-         "00000014" + "01" + "0001" + "01" + "0003" + "636170" + "00001234" + "0005" + "63616d2d61"),
+         .hello(Hello(version: 2, role: .capture, name: "cap", pid: 0x1234, camera: "cam-a")),
+         "00000014" + "01" + "0002" + "01" + "0003" + "636170" + "00001234" + "0005" + "63616d2d61"),
         ("frame",
          .frame(grayFrame),
          "00000032" + "02" + "0002" + "6331" + "0000000000000007" + "0102030405060708" + "ffffffffffffffff"
@@ -30,15 +34,39 @@ enum Golden {
             + "0000000000000010" + "01" + "0001" + "000000000000002a" + "0005" + "4443303036"
             + "0002" + "6331" + "0000000000000007" + "0000000000000010" + "0000000000000000"
             + "01" + "00000001" + "00000001" + "00000004" + "00000004" + "01020300"),
+        ("detect-landmarks",
+         .detect(Detect(txn: 2,
+                        snapshot: Snapshot(captureMonotonicNs: 0x10, motion: false,
+                                           sessions: [SnapshotSession(sessionID: 42, lock: "DC006")], landmarksWanted: true),
+                        frame: VideoFrame(camera: "c1", sequence: 7, captureMonotonicNs: 0x10, captureWallNs: 0,
+                                          format: .rgb24, width: 1, height: 1, stride: 4, pixels: PixelData([1, 2, 3, 0])))),
+         "00000054" + "03" + "0000000000000002"
+            + "0000000000000010" + "02" + "0001" + "000000000000002a" + "0005" + "4443303036"
+            + "0002" + "6331" + "0000000000000007" + "0000000000000010" + "0000000000000000"
+            + "01" + "00000001" + "00000001" + "00000004" + "00000004" + "01020300"),
         ("result",
          .result(RecognitionResult(txn: 5, camera: "c1", sequence: 7, captureMonotonicNs: 0x10, detectMicros: 1000,
                                    descriptorMicros: 2000,
                                    faces: [DetectedFace(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30),
                                                               quality: 0.5, descriptor: try! FaceDescriptor(descriptor))])),
-         "0000023d" + "04" + "0000000000000005" + "0002" + "6331" + "0000000000000007" + "0000000000000010"
+         "0000023e" + "04" + "0000000000000005" + "0002" + "6331" + "0000000000000007" + "0000000000000010"
             + "000003e8" + "000007d0" + "0001"
             + "0000000a" + "ffffffff" + "00000014" + "0000001e" + "3f000000" + "0080"
-            + String(repeating: "00000000", count: 127) + "3f800000"),
+            + String(repeating: "00000000", count: 127) + "3f800000" + "00"),
+        ("result-landmarks",
+         .result(RecognitionResult(txn: 6, camera: "c1", sequence: 8, captureMonotonicNs: 0x10, detectMicros: 1000,
+                                   descriptorMicros: 2000,
+                                   faces: [DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), quality: 1,
+                                                        descriptor: try! FaceDescriptor(descriptor)),
+                                           DetectedFace(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30), quality: 0.5,
+                                                        descriptor: try! FaceDescriptor(descriptor), landmarks: landmarks)])),
+         "00000675" + "04" + "0000000000000006" + "0002" + "6331" + "0000000000000008" + "0000000000000010"
+            + "000003e8" + "000007d0" + "0002"
+            + "00000001" + "00000002" + "00000003" + "00000004" + "3f800000" + "0080"
+            + String(repeating: "00000000", count: 127) + "3f800000" + "00"
+            + "0000000a" + "ffffffff" + "00000014" + "0000001e" + "3f000000" + "0080"
+            + String(repeating: "00000000", count: 127) + "3f800000"
+            + "44" + String(repeating: "3f000000" + "bf800000", count: 67) + "3fc00000" + "40000000"),
         ("credit", .credit(Credit(count: 3)), "00000005" + "05" + "00000003"),
         ("heartbeat",
          .heartbeat(Heartbeat(monotonicNs: 100, counters: [Counter("sent", 9)])),
@@ -63,8 +91,8 @@ enum Golden {
          .motion(MotionReport(camera: "c1", active: true, cameraWallNs: -2, detail: "x")),
          "00000011" + "0c" + "0002" + "6331" + "01" + "fffffffffffffffe" + "0001" + "78"),
         ("hello-motion",
-         .hello(Hello(version: 1, role: .motion, name: "o", pid: 1, camera: "c1")),
-         "0000000f" + "01" + "0001" + "06" + "0001" + "6f" + "00000001" + "0002" + "6331"),
+         .hello(Hello(version: 2, role: .motion, name: "o", pid: 1, camera: "c1")),
+         "0000000f" + "01" + "0002" + "06" + "0001" + "6f" + "00000001" + "0002" + "6331"),
     ]
 
     static func bytes(_ hex: String) -> [UInt8] {

@@ -122,7 +122,7 @@ final class ConnectionTests: XCTestCase {
         let server = try startEchoServer()
         defer { server.stop() }
         var hello = captureHello()
-        hello.version = 2
+        hello.version = wireProtocolVersion + 1
         XCTAssertThrowsError(try MessageConnection.connect(path: path, hello: hello, expecting: [.broker])) { error in
             // The server sees our version first and refuses; we may also notice theirs first.
             switch error as? WireError {
@@ -131,6 +131,45 @@ final class ConnectionTests: XCTestCase {
             default: XCTFail("\(error)")
             }
         }
+    }
+
+    /// A process still speaking version 1 (results without landmarks) is refused at the hello,
+    /// both ways, with the versions named, before any frame or result is exchanged.
+    func testVersion1PeerIsRefusedBothWays() throws {
+        XCTAssertEqual(wireProtocolVersion, 2)
+        let server = try startEchoServer()
+        var v1Client = captureHello()
+        v1Client.version = 1
+        XCTAssertThrowsError(try MessageConnection.connect(path: path, hello: v1Client, expecting: [.broker])) { error in
+            guard case let .peerRejected(reason)? = error as? WireError else { return XCTFail("\(error)") }
+            XCTAssertEqual(reason, "unsupported-version: protocol version 1 unsupported, this side speaks 2")
+        }
+        XCTAssertTrue(waitUntil(timeout: 5) { server.connectionCount == 0 }, "the server closed the v1 connection")
+        server.stop()
+
+        // The client checks the server's hello too: a server answering with version 1 is
+        // refused and told why (a real v1 server refuses us first; this one answers anyway).
+        let listener = try UnixSocket.listen(path: path)
+        defer { listener.close() }
+        let refused = TextBox()
+        let accepted = DispatchSemaphore(value: 0)
+        var v1Server = brokerHello()
+        v1Server.version = 1
+        Thread.detachNewThread { [v1Server] in
+            defer { accepted.signal() }
+            guard let socket = try? listener.accept() else { return }
+            let old = MessageConnection(socket: socket)
+            _ = try? old.receive()
+            try? old.send(.hello(v1Server))
+            if case let .error(e)? = try? old.receive() { refused.set("\(e.code): \(e.text)") }
+            old.close()
+        }
+        XCTAssertThrowsError(try MessageConnection.connect(path: path, hello: captureHello(), expecting: [.broker])) { error in
+            XCTAssertEqual(error as? WireError, .unsupportedVersion(got: 1, expected: 2))
+            XCTAssertEqual("\(error)", "protocol version 1 unsupported (this side speaks 2)")
+        }
+        XCTAssertEqual(accepted.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(refused.get(), "unsupported-version: protocol version 1 unsupported, this side speaks 2")
     }
 
     /// Each kind of bad peer is closed with an error message; a good peer connected the whole
@@ -230,4 +269,13 @@ final class ConnectionTests: XCTestCase {
         tap.close()
         XCTAssertTrue(waitUntil(timeout: 5) { hub.subscriberCount == 0 })
     }
+}
+
+/// A string written by one thread and read by another.
+/// Reason for @unchecked: `value` is guarded by `lock`.
+final class TextBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String?
+    func set(_ text: String) { lock.lock(); value = text; lock.unlock() }
+    func get() -> String? { lock.lock(); defer { lock.unlock() }; return value }
 }
