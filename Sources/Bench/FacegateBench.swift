@@ -5,7 +5,7 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, EndToEnd.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Landmarks.self, EndToEnd.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -67,6 +67,16 @@ struct FacegateBench: ParsableCommand {
         @Option var rounds = 5
         func run() throws {
             try CaptureBench.run(clipPath: FacegateBench.facesDirectory + "/short_hamilton_clip.mp4", rounds: rounds)
+        }
+    }
+
+    struct Landmarks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "68-point landmark cost per face next to the descriptor cost per face (also part of `engine`).")
+        @Option var repetitions = 7
+        func run() throws {
+            try EngineBench.landmarkCost(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
+                                         repetitions: repetitions)
         }
     }
 

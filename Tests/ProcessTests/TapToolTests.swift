@@ -1,6 +1,7 @@
 import Foundation
 import ProcessSupport
 import TestSupport
+import Vocabulary
 import WireProtocol
 import WireTransport
 import XCTest
@@ -83,19 +84,25 @@ final class TapToolTests: XCTestCase {
         defer { tap.terminate() }
         XCTAssertTrue(waitUntil(timeout: 20) { hub.subscriberCount == 1 }, tap.log)
 
-        let snapshot = Snapshot(captureMonotonicNs: 5, motion: false, sessions: [SnapshotSession(sessionID: 9, lock: "DC006")])
+        var snapshot = Snapshot(captureMonotonicNs: 5, motion: false, sessions: [SnapshotSession(sessionID: 9, lock: "DC006")])
         hub.publish(.sent, peer: "recognizer:r1", .detect(Detect(txn: 6, snapshot: snapshot, frame: frame(1))))
+        snapshot.landmarksWanted = true
         hub.publish(.sent, peer: "recognizer:r1", .detect(Detect(txn: 7, snapshot: snapshot, frame: frame(2))))
         hub.publish(.received, peer: "capture:cam-a", .frame(frame(3)))
+        // Point k at (k, 2k): the eye centres are (38.5, 77) and (44.5, 89).
+        let shape = try FaceLandmarks((0..<68).map { LandmarkPoint(x: Float($0), y: Float(2 * $0)) })
+        let face = DetectedFace(box: FaceBox(left: 0, top: 0, right: 2, bottom: 1), quality: 0.5,
+                                descriptor: try FaceDescriptor([Float](repeating: 0.1, count: 128)), landmarks: shape)
         hub.publish(.received, peer: "recognizer:r1",
                     .result(RecognitionResult(txn: 7, camera: "cam-a", sequence: 2, captureMonotonicNs: 102, detectMicros: 1,
-                                              descriptorMicros: 2, faces: [])))
+                                              descriptorMicros: 2, faces: [face])))
         XCTAssertEqual(tap.waitForExit(timeout: 20), 0, tap.log)
         let lines = tap.log.split(separator: "\n").filter { !$0.hasPrefix("facegate-tap:") }
         XCTAssertEqual(lines.count, 2, tap.log)
         XCTAssertTrue(lines[0].hasPrefix("out recognizer:r1 detect txn=0000000000000007 camera=cam-a seq=2"), String(lines[0]))
-        XCTAssertTrue(lines[0].contains("snapshot={DC006#9}"), String(lines[0]))
+        XCTAssertTrue(lines[0].hasSuffix("snapshot={DC006#9} landmarks=wanted"), String(lines[0]))
         XCTAssertTrue(lines[1].hasPrefix("in recognizer:r1 result txn=0000000000000007"), String(lines[1]))
+        XCTAssertTrue(lines[1].hasSuffix("face0=(0,0,2,1) q=0.50 landmarks=68 eyes=(38.5,77.0)/(44.5,89.0)"), String(lines[1]))
     }
 
     func testAttachExitsCleanlyOnSIGTERM() throws {
