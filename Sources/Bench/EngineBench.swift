@@ -132,14 +132,17 @@ enum EngineBench {
     /// What liveness adds per face: the 68-point shape fit (`FaceEngine.landmarks68`, on
     /// request) next to the descriptor (`descriptors`, on every face), measured interleaved on
     /// the same faces of the same frames with the default engine (5-point, full resolution).
-    /// Issue 10 asks for the first to stay under 5 % of the second.
+    /// Issue 10 asks for the first to stay under 5 % of the second. Beside it, dlib's own
+    /// shape_predictor on the same boxes (a 68-point engine's, which the shim reuses as it is),
+    /// each fit right after a descriptor pass as in the recognizer.
     static func landmarkCost(facesDirectory: String, modelsDirectory: String, repetitions: Int = 7) throws {
         let files = framePhotos + ["two_people.jpg"]
         let photos = try files.map { ($0, try Image(contentsOfFile: facesDirectory + "/" + $0)) }
         let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory))
+        let dlibOwn = try FaceEngine(options: FaceEngineOptions(modelsDirectory: modelsDirectory, landmarks: .sixtyEight))
         print("== 68-point landmarks per face vs the descriptor per face: \(FaceEngine.buildInfo)")
         print("   HOG upsample 1, 5-point descriptor landmarks, 1 instance; median of \(repetitions) interleaved runs"
-              + " after a warm-up; the same detected faces for both")
+              + " after a warm-up; the same detected faces for all")
 
         // The first request loads the 68-point model (once per engine instance).
         let (loadPhoto, loadImage) = photos[1]
@@ -150,39 +153,57 @@ enum EngineBench {
 
         print(pad("photo", 18) + pad("faces", 7, right: true) + pad("descr ms/face", 15, right: true)
               + pad("68-pt ms/face", 15, right: true) + pad("68-pt / descr", 15, right: true)
-              + pad("in analyze ms/face", 20, right: true))
-        var totalDescriptor = 0.0, totalShape = 0.0
+              + pad("dlib's own ms/face", 20, right: true) + pad("dlib's / ours", 15, right: true)
+              + pad("in analyze ms/face", 20, right: true) + pad("68-pt / frame", 15, right: true))
+        var totalDescriptor = 0.0, totalShape = 0.0, totalOwn = 0.0
         for (name, image) in photos {
             let found = try engine.detect(image: image)
-            guard !found.isEmpty else { print(pad(name, 18) + "  no face found"); continue }
+            let found68 = try dlibOwn.detect(image: image)
+            guard !found.isEmpty, found.map(\.detectorBox) == found68.map(\.detectorBox) else {
+                print(pad(name, 18) + "  no face found, or the two engines disagree")
+                continue
+            }
             _ = try engine.descriptors(for: found, in: image)
             _ = try engine.landmarks68(for: found, in: image)
-            var describe: [Double] = [], shape: [Double] = [], inAnalyze: [Double] = []
+            _ = try dlibOwn.landmarks68(for: found68, in: image)
+            var describe: [Double] = [], shape: [Double] = [], own: [Double] = [], inAnalyze: [Double] = [], ofFrame: [Double] = []
             for _ in 0..<max(1, repetitions) {
                 let a = DispatchTime.now().uptimeNanoseconds
                 _ = try engine.descriptors(for: found, in: image)
                 let b = DispatchTime.now().uptimeNanoseconds
                 _ = try engine.landmarks68(for: found, in: image)
                 let c = DispatchTime.now().uptimeNanoseconds
+                _ = try dlibOwn.descriptors(for: found68, in: image)
+                let d = DispatchTime.now().uptimeNanoseconds
+                _ = try dlibOwn.landmarks68(for: found68, in: image)
+                let e = DispatchTime.now().uptimeNanoseconds
                 describe.append(Double(b - a) / 1e6)
                 shape.append(Double(c - b) / 1e6)
+                own.append(Double(e - d) / 1e6)
                 // What the recognizer reports as landmarks_us: the step inside analyze().
                 let analysis = try image.bytes.withUnsafeBytes {
                     try engine.analyze(pixels: $0, format: image.format, width: image.width, height: image.height,
                                        stride: image.stride, landmarks68: true)
                 }
-                inAnalyze.append(Double(analysis.landmarksMicros ?? 0) / 1e3)
+                let landmarks = Double(analysis.landmarksMicros ?? 0)
+                inAnalyze.append(landmarks / 1e3)
+                ofFrame.append(landmarks / Double(analysis.detectMicros + analysis.descriptorMicros))
             }
             let n = Double(found.count)
-            let d = median(describe) / n, l = median(shape) / n
+            let d = median(describe) / n, l = median(shape) / n, o = median(own) / n
             totalDescriptor += median(describe)
             totalShape += median(shape)
+            totalOwn += median(own)
             print(pad(name, 18) + pad("\(found.count)", 7, right: true) + pad(String(format: "%.2f", d), 15, right: true)
                   + pad(String(format: "%.3f", l), 15, right: true) + pad(String(format: "%.2f%%", l / d * 100), 15, right: true)
-                  + pad(String(format: "%.3f", median(inAnalyze) / n), 20, right: true))
+                  + pad(String(format: "%.3f", o), 20, right: true) + pad(String(format: "%.2fx", o / l), 15, right: true)
+                  + pad(String(format: "%.3f", median(inAnalyze) / n), 20, right: true)
+                  + pad(String(format: "%.2f%%", median(ofFrame) * 100), 15, right: true))
         }
-        print(String(format: "   all photos: 68-point landmarks cost %.2f%% of the descriptors (issue 10: < 5%%)",
-                     totalShape / totalDescriptor * 100))
+        print(String(format: "   all photos: 68-point landmarks cost %.2f%% of the descriptors (issue 10: < 5%%);"
+                     + " dlib's own shape_predictor %.2f%%", totalShape / totalDescriptor * 100, totalOwn / totalDescriptor * 100))
+        print("   in analyze: the step as the recognizer runs it (after detection and descriptors) and reports it"
+              + " (landmarks_us); / frame: that step against the frame's detection + descriptors")
         print("   first request of an engine instance: \(String(format: "%.0f", loadMs)) ms (loads"
               + " \(FaceEngineOptions.landmarks68ModelFile), then fits \(loadFaces.count) face(s) of \(loadPhoto))")
     }

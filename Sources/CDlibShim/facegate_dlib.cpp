@@ -25,6 +25,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -169,6 +170,107 @@ void load_model(const std::string &dir, const char *file, Model &model) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// dlib's 68-point shape_predictor as flat arrays. Evaluated exactly as
+// shape_predictor::operator() does it (dlib's own feature extraction and transforms, the same
+// trees walked the same way, each level's leaves added to the shape in tree order, plain float
+// adds as dlib's axpy with alpha 1 does them), so the shape is the same to the bit; the tests
+// compare it with dlib's on every reference face. Why not dlib's object: its 120,000 leaves
+// are separate heap vectors and each addition a BLAS call, and after a descriptor has swept
+// the caches a fit took ~2.3 ms, a fifth of a descriptor; flat, and with every tree of a level
+// walked before its leaves are read (the walks are independent, so the leaves' cache misses
+// overlap), it takes about half that. Bound to dlib's model format version 1.
+
+struct flat_shape_model {
+    struct split {
+        uint32_t idx1, idx2;
+        float thresh;
+    };
+    matrix<float, 0, 1> initial_shape;
+    std::vector<std::vector<unsigned long>> anchor_idx;
+    std::vector<std::vector<dlib::vector<float, 2>>> deltas;
+    unsigned long trees = 0, splits_per_tree = 0, leaves_per_tree = 0;
+    std::vector<split> splits;  // [level][tree][node]
+    std::vector<float> leaves;  // [level][tree][leaf][coordinate]
+
+    unsigned long levels() const { return anchor_idx.size(); }
+    unsigned long parts() const { return initial_shape.size() / 2; }
+};
+
+void load_flat_shape_model(const std::string &dir, const char *file, flat_shape_model &m) {
+    const std::string path = dir + "/" + file;
+    if (!is_regular_file(path)) fail(FG_ERR_MODEL_MISSING, path);
+    auto invalid = [&](const std::string &why) { fail(FG_ERR_MODEL_INVALID, path + ": " + why); };
+    std::vector<std::vector<impl::regression_tree>> forests;
+    int version = 0;
+    try {
+        deserialize(path) >> version >> m.initial_shape >> forests >> m.anchor_idx >> m.deltas;
+    } catch (const dlib::serialization_error &e) {
+        invalid(e.what());
+    }
+    if (version != 1) invalid("shape predictor format version " + std::to_string(version) + ", expected 1");
+    const unsigned long coordinates = m.initial_shape.size();
+    if (coordinates != 2 * FG_MAX_LANDMARKS) invalid("shape predictor has " + std::to_string(coordinates / 2) + " parts, expected 68");
+    if (forests.empty() || forests[0].empty() || forests.size() != m.anchor_idx.size() || forests.size() != m.deltas.size())
+        invalid("shape predictor cascade is empty or inconsistent");
+    m.trees = forests[0].size();
+    m.splits_per_tree = forests[0][0].splits.size();
+    m.leaves_per_tree = forests[0][0].leaf_values.size();
+    if (m.leaves_per_tree != m.splits_per_tree + 1) invalid("tree with " + std::to_string(m.leaves_per_tree) + " leaves");
+    m.splits.reserve(forests.size() * m.trees * m.splits_per_tree);
+    m.leaves.reserve(forests.size() * m.trees * m.leaves_per_tree * coordinates);
+    for (unsigned long level = 0; level < forests.size(); ++level) {
+        const unsigned long features = m.deltas[level].size();
+        if (m.anchor_idx[level].size() != features || forests[level].size() != m.trees)
+            invalid("cascade level " + std::to_string(level) + " is inconsistent");
+        for (unsigned long a : m.anchor_idx[level])
+            if (a >= coordinates / 2) invalid("anchor " + std::to_string(a) + " out of range");
+        for (const impl::regression_tree &tree : forests[level]) {
+            if (tree.splits.size() != m.splits_per_tree || tree.leaf_values.size() != m.leaves_per_tree)
+                invalid("trees of different shapes at level " + std::to_string(level));
+            for (const impl::split_feature &f : tree.splits) {
+                if (f.idx1 >= features || f.idx2 >= features) invalid("split feature out of range");
+                m.splits.push_back({uint32_t(f.idx1), uint32_t(f.idx2), f.thresh});
+            }
+            for (const matrix<float, 0, 1> &leaf : tree.leaf_values) {
+                if (leaf.size() != long(coordinates)) invalid("leaf of " + std::to_string(leaf.size()) + " values");
+                m.leaves.insert(m.leaves.end(), &leaf(0), &leaf(0) + coordinates);
+            }
+        }
+        // dlib's copy of this level goes before the next is flattened: less at the peak.
+        std::vector<impl::regression_tree>().swap(forests[level]);
+    }
+}
+
+template <typename Image>
+full_object_detection fit_flat(const flat_shape_model &m, const Image &img, const rectangle &rect) {
+    matrix<float, 0, 1> shape = m.initial_shape;
+    const unsigned long coordinates = shape.size();
+    std::vector<float> features;
+    std::vector<const float *> chosen(m.trees);
+    for (unsigned long level = 0; level < m.levels(); ++level) {
+        impl::extract_feature_pixel_values(img, rect, shape, m.initial_shape, m.anchor_idx[level], m.deltas[level],
+                                           features);
+        const flat_shape_model::split *tree = &m.splits[level * m.trees * m.splits_per_tree];
+        const float *leaves = &m.leaves[level * m.trees * m.leaves_per_tree * coordinates];
+        for (unsigned long t = 0; t < m.trees; ++t, tree += m.splits_per_tree) {
+            unsigned long i = 0;
+            while (i < m.splits_per_tree)
+                i = features[tree[i].idx1] - features[tree[i].idx2] > tree[i].thresh ? impl::left_child(i)
+                                                                                    : impl::right_child(i);
+            chosen[t] = leaves + (t * m.leaves_per_tree + (i - m.splits_per_tree)) * coordinates;
+            __builtin_prefetch(chosen[t]);
+        }
+        float *s = &shape(0);
+        for (unsigned long t = 0; t < m.trees; ++t)
+            for (unsigned long k = 0; k < coordinates; ++k) s[k] += chosen[t][k];
+    }
+    const point_transform_affine to_image = impl::unnormalizing_tform(rect);
+    std::vector<point> parts(m.parts());
+    for (unsigned long i = 0; i < parts.size(); ++i) parts[i] = to_image(impl::location(shape, i));
+    return full_object_detection(rect, parts);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -179,9 +281,9 @@ struct fg_engine {
     frontal_face_detector hog;
     mmod_net mmod;
     shape_predictor landmarks;
-    // fg_landmarks68's predictor when `landmarks` is the 5-point one: loaded on the first
-    // call, so an engine nobody asks for 68 points never holds its 100 MB.
-    std::unique_ptr<shape_predictor> landmarks68;
+    // fg_landmarks68's model when `landmarks` is the 5-point one: loaded on the first call,
+    // so an engine nobody asks for 68 points never holds its 65 MB.
+    std::unique_ptr<flat_shape_model> landmarks68;
     descriptor_net descriptors;
     std::mutex lock;
 };
@@ -364,30 +466,22 @@ void descriptors_in(fg_engine &e, const fg_image &image, const fg_face *faces, i
     }
 }
 
-const shape_predictor &predictor68(fg_engine &e) {
-    if (e.options.landmarks == 68) return e.landmarks;
-    if (!e.landmarks68) {
-        static const char file[] = "shape_predictor_68_face_landmarks.dat";
-        std::unique_ptr<shape_predictor> loaded(new shape_predictor());
-        load_model(e.models_dir, file, *loaded);
-        if (loaded->num_parts() != 68)
-            fail(FG_ERR_MODEL_INVALID, e.models_dir + "/" + file + ": shape predictor has " +
-                                           std::to_string(loaded->num_parts()) + " parts, expected 68");
-        e.landmarks68 = std::move(loaded);
-    }
-    return *e.landmarks68;
-}
-
 // Each face on its own with the same trimmed box as detect_in: a shape depends only on the
-// pixels and its box, so asking for it changes nothing else.
+// pixels and its box, so asking for it changes nothing else. An engine whose own predictor
+// is the 68-point one uses it (no second copy of the model).
 template <typename Pixel>
 void landmarks68_in(fg_engine &e, const fg_image &image, const fg_face *faces, int32_t count, float *xy) {
-    const shape_predictor &predictor = predictor68(e);
+    const bool own = e.options.landmarks == 68;
+    if (!own && !e.landmarks68) {
+        std::unique_ptr<flat_shape_model> loaded(new flat_shape_model());
+        load_flat_shape_model(e.models_dir, "shape_predictor_68_face_landmarks.dat", *loaded);
+        e.landmarks68 = std::move(loaded);
+    }
     const auto img = view_of<Pixel>(image);
     for (int32_t i = 0; i < count; ++i) {
         const fg_face &f = faces[i];
-        const full_object_detection shape =
-            predictor(img, trimmed_box(rectangle(f.left, f.top, f.right, f.bottom), image));
+        const rectangle box = trimmed_box(rectangle(f.left, f.top, f.right, f.bottom), image);
+        const full_object_detection shape = own ? e.landmarks(img, box) : fit_flat(*e.landmarks68, img, box);
         if (shape.num_parts() != FG_MAX_LANDMARKS) fail(FG_ERR_INTERNAL, "68-point predictor returned a shape of wrong size");
         float *out = xy + size_t(i) * 2 * FG_MAX_LANDMARKS;
         for (unsigned long p = 0; p < shape.num_parts(); ++p) {

@@ -139,7 +139,7 @@ public final class FaceEngine: @unchecked Sendable {
 
     /// The 68-point shape of each face on this same image, fitted in the box its landmarks
     /// were fitted in, whatever model the descriptors use: what liveness judges. With the
-    /// 5-point model (the default) the 68-point one is loaded on the first call (about 100 MB
+    /// 5-point model (the default) the 68-point one is loaded on the first call (about 65 MB
     /// per instance; `modelFileMissing` naming it when absent, and tried again next time);
     /// the descriptors do not change either way.
     public func landmarks68(for faces: [FaceDetection], in image: Image) throws -> [FaceLandmarks] {

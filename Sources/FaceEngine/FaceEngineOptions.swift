@@ -30,7 +30,7 @@ public struct FaceEngineOptions: Sendable, Equatable {
     public var maxDetectWidth: Int?
     /// Independent engine instances, so this many frames can be analysed concurrently.
     /// Each instance loads its own copy of the models (about 30 MB with 5-point landmarks,
-    /// 120 MB with 68-point; a 5-point instance adds the 68-point model, about 100 MB, the
+    /// 120 MB with 68-point; a 5-point instance adds the 68-point model, about 65 MB, the
     /// first time it is asked for 68-point shapes).
     public var threads: Int
 

@@ -82,10 +82,11 @@ final class LandmarkTests: XCTestCase {
         }
     }
 
-    /// The shape a 5-point engine fits on request is the one a 68-point engine fits while
-    /// detecting: same model, same trimmed box. Holds for a face cut by the image edge (the
-    /// box is trimmed before fitting), for grey frames, and for a 68-point engine asked
-    /// again (it reuses its own predictor).
+    /// The shape a 5-point engine fits on request (the shim's flat copy of dlib's predictor)
+    /// is the one a 68-point engine fits while detecting (dlib's own): same model, same
+    /// trimmed box, same bits, on every reference face, on a face cut by the image edge (the
+    /// box is trimmed before fitting) and on a grey frame; a 68-point engine asked again
+    /// reuses its own predictor.
     func testShapesEqualWhatASixtyEightPointEngineFits() throws {
         let five = try EngineFixture.fivePoint.get()
         let sixtyEight = try EngineFixture.sixtyEightPoint.get()
@@ -94,10 +95,10 @@ final class LandmarkTests: XCTestCase {
         // Cut off the left 30 % of the face: its detector box then starts left of the frame.
         let cutAt = whole.box.left + whole.box.width * 3 / 10
         let cut = crop(obama, fromColumn: cutAt)
-        var images = [("two_people.jpg", try EngineFixture.photo("two_people.jpg")), ("obama-480p.jpg", obama),
-                      ("obama-480p.jpg grey", obama.grayscale()), ("obama-480p.jpg cut at x \(cutAt)", cut)]
-        images.append(("biden2.jpg", try EngineFixture.photo("biden2.jpg")))
+        var images = try ReferenceFaces.load().images.map { ($0.file, try EngineFixture.photo($0.file)) }
+        images += [("obama-480p.jpg grey", obama.grayscale()), ("obama-480p.jpg cut at x \(cutAt)", cut)]
         var sawEdgeFace = false
+        var shapes = 0
         for (what, image) in images {
             let faces = try five.detect(image: image)
             let detected68 = try sixtyEight.detect(image: image)
@@ -110,13 +111,16 @@ final class LandmarkTests: XCTestCase {
                 let expected = face68.landmarks.map { LandmarkPoint(x: Float($0.x), y: Float($0.y)) }
                 XCTAssertEqual(fitted[i].points, expected, "\(what)#\(i): 5-point engine's 68-point shape")
                 XCTAssertEqual(refitted[i].points, expected, "\(what)#\(i): 68-point engine asked again")
+                shapes += 1
             }
         }
+        XCTAssertEqual(shapes, 18 + 2)
         XCTAssertTrue(sawEdgeFace, "the cut photo's face box reaches past the left edge")
     }
 
     /// A models directory without the 68-point file: the engine starts and recognises as
-    /// before; asking for shapes names the missing file, and works once the file is there.
+    /// before; asking for shapes names the missing file (or the unreadable one), and works
+    /// once the file is there.
     func testMissingSixtyEightPointModelIsNamedAndLoadedOnceThere() throws {
         let dir = TemporaryDirectory()
         for file in ["shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat"] {
@@ -139,6 +143,12 @@ final class LandmarkTests: XCTestCase {
         // Recognition itself is unaffected.
         XCTAssertEqual(try engine.analyze(image: image).count, 1)
 
+        try Data("not a dlib model".utf8).write(to: URL(fileURLWithPath: missing))
+        XCTAssertThrowsError(try engine.landmarks68(for: faces, in: image)) { error in
+            guard case .modelFileInvalid(let reason)? = error as? FaceEngineError else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains(missing), reason)
+        }
+        try FileManager.default.removeItem(atPath: missing)
         try FileManager.default.createSymbolicLink(atPath: missing,
                                                    withDestinationPath: EngineFixture.modelsDirectory + "/" + FaceEngineOptions.landmarks68ModelFile)
         let shapes = try engine.landmarks68(for: faces, in: image)

@@ -102,8 +102,9 @@ fg_status fg_descriptors(fg_engine *engine, const fg_image *image, const fg_face
  * face is read (its landmarks are not); a box empty after trimming is FG_ERR_INVALID_ARGUMENT.
  *
  * An engine whose own predictor is the 68-point one uses it. Otherwise the model is loaded
- * from the engine's models_dir on the first call (about 100 MB, once per engine; the
- * descriptor path is untouched); a missing file is FG_ERR_MODEL_MISSING with its path as the
+ * from the engine's models_dir on the first call (about 65 MB in memory, once per engine;
+ * the descriptor path is untouched) and evaluated by the shim's flat copy of dlib's
+ * algorithm, to the same bits; a missing file is FG_ERR_MODEL_MISSING with its path as the
  * message, and the next call tries again.
  */
 fg_status fg_landmarks68(fg_engine *engine, const fg_image *image, const fg_face *faces, int32_t count,
