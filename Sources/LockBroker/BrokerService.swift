@@ -471,6 +471,9 @@ final class BrokerService: @unchecked Sendable {
         let admission = engine.frameCaptured(camera: CameraID(frame.camera),
                                              captureTime: MonotonicInstant(nanoseconds: frame.captureMonotonicNs),
                                              imageSize: ImageSize(width: Int(frame.width), height: Int(frame.height)), now: now)
+        // The recognizer fits the 68-point shapes only for frames a liveness lock may open.
+        var landmarksWanted = false
+        if case let .detect(_, snapshot) = admission { landmarksWanted = engine.landmarksWanted(snapshot) }
         engineLock.unlock()
         switch admission {
         case let .skip(reason):
@@ -480,7 +483,7 @@ final class BrokerService: @unchecked Sendable {
             updateStats(frame.camera) { $0.framesReceived += 1; $0.framesAdmitted += 1 }
             let wireSnapshot = Snapshot(captureMonotonicNs: frame.captureMonotonicNs, motion: snapshot.motion != nil,
                                         sessions: snapshot.lockSessions.map { SnapshotSession(sessionID: $0.session.rawValue, lock: $0.lock.rawValue) },
-                                        landmarksWanted: false) // set by the engine's policy
+                                        landmarksWanted: landmarksWanted)
             clog.info("frame admitted", ["seq": frame.sequence, "txn": txn, "snapshot": snapshotText(snapshot)])
             if let replaced = pool.enqueue(Detect(txn: txn.rawValue, snapshot: wireSnapshot, frame: frame)) {
                 engineLock.lock(); _ = engine.discardTxn(DetectingTxn(replaced)); engineLock.unlock()
