@@ -10,8 +10,9 @@ final class BenchSite {
     var socketsDirectory: String { dir.file("run").path }
     private var processes: [ChildProcess] = []
 
-    /// `camera`: the [[cameras]] keys besides id and locks; `extra`: further sections.
-    init(camera: String, extra: String = "", maxDecisionAge: Double) throws {
+    /// `camera`: the [[cameras]] keys besides id and locks; `lock`: more keys of DC001 (its
+    /// policy); `extra`: further sections.
+    init(camera: String, lock: String = "", extra: String = "", maxDecisionAge: Double) throws {
         mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
         config = dir.file("facegate.toml")
         try """
@@ -26,6 +27,10 @@ final class BenchSite {
         [[locks]]
         id = "DC001"
         occupancy_max = 600
+        # The bench touches every second or so: no interval between unlocks, no flood guard.
+        min_unlock_interval = 0
+        trigger_burst = 0
+        \(lock)
         [[cameras]]
         id = "cam-a"
         locks = ["DC001"]

@@ -17,15 +17,27 @@ enum EndToEndBench {
         for recognizers in [1, 2] {
             try measure(recognizers: recognizers, seconds: seconds)
         }
+        // What each lock policy costs at the door, same clip, same run, one recognizer.
+        print("lock policies (1 recognizer; touch->unlock includes waiting for the face to be in view, the same for each):")
+        for (name, lines) in policies {
+            try measure(recognizers: 1, seconds: seconds, policy: lines, label: name)
+        }
     }
 
-    static func measure(recognizers count: Int, seconds: Double) throws {
+    static let policies: [(String, String)] = [
+        ("off", #"liveness = "off""#),
+        ("confirm_frames = 3", "liveness = \"off\"\nconfirm_frames = 3"),
+        ("planar", #"liveness = "planar""#),
+        ("blink", #"liveness = "blink""#),
+    ]
+
+    static func measure(recognizers count: Int, seconds: Double, policy: String = "", label: String? = nil) throws {
         let clip = FacegateBench.facesDirectory + "/short_hamilton_clip.mp4"
         let site = try BenchSite(camera: """
                                  source = "file://\(clip)?loop=true"
                                  fps = 30
                                  max_width = 640
-                                 """,
+                                 """, lock: policy,
                                  extra: "[recognizer]\nmodels_dir = \"\(FacegateBench.modelsDirectory)\"", maxDecisionAge: 5)
         try site.admin(["faces", "enroll", "lin", FacegateBench.facesDirectory + "/lin-manuel-miranda.png", "--create"])
         try site.admin(["grants", "add", "lin", "DC001"])
@@ -81,8 +93,9 @@ enum EndToEndBench {
         let recognized = try results(run) - resultsBefore
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        print(String(format: "  %d recognizer%@: capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d); touch->unlock mean %6.1f ms; %5.1f frames/s recognized",
-                     count, count == 1 ? " " : "s", pct(0.5), pct(0.99), latencies.count, missed,
+        let head = label.map { String(format: "  %-20@", $0 as NSString) } ?? String(format: "  %d recognizer%@:", count, count == 1 ? " " : "s")
+        print(String(format: "%@ capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d); touch->unlock mean %6.1f ms; %5.1f frames/s recognized",
+                     head, pct(0.5), pct(0.99), latencies.count, missed,
                      latencies.isEmpty ? .nan : Double(touchedNs) / Double(latencies.count + missed) / 1e6,
                      Double(recognized) / elapsed))
     }

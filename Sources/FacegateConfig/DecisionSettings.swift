@@ -91,7 +91,7 @@ public struct LivenessSettings: Equatable, Sendable {
     /// Frames compared pairwise for `planar` at most.
     public var planarFrames: Int
 
-    public init(parallax: Double = 0.02, motion: Double = 0.04, eyeClosed: Double = 0.2, eyeOpen: Double = 0.25,
+    public init(parallax: Double = 0.035, motion: Double = 0.04, eyeClosed: Double = 0.2, eyeOpen: Double = 0.25,
                 planarFrames: Int = 8) {
         self.parallax = parallax; self.motion = motion; self.eyeClosed = eyeClosed; self.eyeOpen = eyeOpen
         self.planarFrames = planarFrames

@@ -4,8 +4,8 @@ import XCTest
 
 /// The `blink` liveness check: eye aspect ratio on synthetic eye point sequences.
 final class BlinkTests: XCTestCase {
-    private let defaults = LivenessThresholds()
-    private let blink = LockPolicy(confirmFrames: 1, confirmWindow: .seconds(2), liveness: .blink)
+    private let defaults = syntheticThresholds
+    private let blink = LockPolicy(confirmFrames: 1, confirmWindow: .seconds(2), liveness: .blink, thresholds: syntheticThresholds)
 
     /// One frame per openness value, 0.1 s apart from scenario second 1, the head slightly
     /// turned and moving so that nothing but the eyelids decides.
@@ -112,7 +112,7 @@ final class BlinkTests: XCTestCase {
     }
 
     func testPlanarAndBlinkNeedsBoth() {
-        let both = LockPolicy(confirmFrames: 2, confirmWindow: .seconds(2), liveness: .planarAndBlink)
+        let both = LockPolicy(confirmFrames: 2, confirmWindow: .seconds(2), liveness: .planarAndBlink, thresholds: syntheticThresholds)
         let openness: [Double] = [1, 1, 0.1, 1, 1, 1]
         func frames(turning: Bool, openness: [Double]) -> FaceTrack {
             track(openness.enumerated().map { i, o in

@@ -148,7 +148,7 @@ final class EnginePolicyTests: XCTestCase {
     // MARK: What the recognizer is asked for
 
     func testLandmarksAreWantedOnlyForFramesThatALivenessLockMayOpen() throws {
-        var e = engine(dc006: LockPolicy(liveness: .planar), dc001: LockPolicy(confirmFrames: 3))
+        var e = engine(dc006: LockPolicy(liveness: .planar, thresholds: syntheticThresholds), dc001: LockPolicy(confirmFrames: 3))
         e.touch(C.dc001, 0)
         guard case let .detect(_, onlyDC001) = e.capture(at: 0.5) else { return XCTFail("not admitted") }
         XCTAssertFalse(e.landmarksWanted(onlyDC001), "DC001 counts frames but judges no liveness")

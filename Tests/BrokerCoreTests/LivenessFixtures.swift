@@ -144,3 +144,9 @@ extension SIMD2 where Scalar == Double {
     var magnitudeSquared: Double { (self * self).sum() }
     var magnitude: Double { magnitudeSquared.squareRoot() }
 }
+
+/// The thresholds the synthetic head and photo are judged with. The head is a rigid model
+/// whose 10° turn shows a planar residual of about 0.03 eye distances, below the shipped
+/// default (0.035, measured on real video where a person moves more than a rigid turn);
+/// these tests are about the geometry, so they keep the threshold that model was built around.
+let syntheticThresholds = LivenessThresholds(parallax: 0.02)

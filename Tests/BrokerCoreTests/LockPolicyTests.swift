@@ -66,7 +66,7 @@ final class LockPolicyTests: XCTestCase {
         var unlocks = 0
         for trial in 0..<300 {
             let k = Int.random(in: 2...6, using: &rng)
-            let policy = LockPolicy(confirmFrames: k, confirmWindow: .seconds(1), liveness: .planar)
+            let policy = LockPolicy(confirmFrames: k, confirmWindow: .seconds(1), liveness: .planar, thresholds: syntheticThresholds)
             let count = Int.random(in: 1...8, using: &rng)
             let frames = (0..<count).map { i in
                 trackFrame(Double(Int.random(in: 0...40, using: &rng)) / 10, txn: UInt64(i + 1),
@@ -79,7 +79,7 @@ final class LockPolicyTests: XCTestCase {
             if e.verdict == .unlock {
                 unlocks += 1
                 XCTAssertGreaterThanOrEqual(confirming.count, k, "trial \(trial): \(e.reason)")
-                XCTAssertGreaterThanOrEqual(e.planar?.residual ?? 0, LivenessThresholds().parallax, "trial \(trial)")
+                XCTAssertGreaterThanOrEqual(e.planar?.residual ?? 0, syntheticThresholds.parallax, "trial \(trial)")
             } else if confirming.count < k {
                 XCTAssertEqual(e.verdict, .deny(.notConfirmed), "trial \(trial): \(e.reason)")
             }
@@ -149,7 +149,7 @@ final class LockPolicyTests: XCTestCase {
 
     func testPoliciesThatCannotWorkAreNamed() {
         XCTAssertEqual(LockPolicy().problems(), [])
-        XCTAssertEqual(LockPolicy(liveness: .planarAndBlink).problems(), [])
+        XCTAssertEqual(LockPolicy(liveness: .planarAndBlink, thresholds: syntheticThresholds).problems(), [])
         XCTAssertEqual(LockPolicy(confirmFrames: 0).problems(), ["confirm_frames must be at least 1"])
         XCTAssertEqual(LockPolicy(confirmFrames: 1, confirmWindow: .zero).problems(), [])
         XCTAssertEqual(LockPolicy(confirmFrames: 2, confirmWindow: .zero).problems(),

@@ -6,7 +6,7 @@ import XCTest
 /// against the same points flattened onto a photo, and the residual's invariance under
 /// homographies.
 final class PlanarityTests: XCTestCase {
-    private let defaults = LivenessThresholds()
+    private let defaults = syntheticThresholds
 
     private func randomPose(_ rng: inout SeededGenerator) -> Pose {
         Pose(yaw: .random(in: -20...20, using: &rng), pitch: .random(in: -15...15, using: &rng),
@@ -71,7 +71,7 @@ final class PlanarityTests: XCTestCase {
         shapes.enumerated().map { i, l in trackFrame(1 + Double(i) * seconds, txn: UInt64(i + 1), landmarks: l) }
     }
 
-    private let planar = LockPolicy(confirmFrames: 3, confirmWindow: .seconds(2), liveness: .planar)
+    private let planar = LockPolicy(confirmFrames: 3, confirmWindow: .seconds(2), liveness: .planar, thresholds: syntheticThresholds)
 
     func testATurningHeadUnlocks() {
         let turning = frames((0..<6).map { head(Pose(yaw: Double($0) * 3, x: Double($0) * 5)) })
