@@ -53,7 +53,8 @@ enum EndToEndBench {
 
         // The keypad: a client of our own, timestamping each /set on arrival.
         let unlocks = UnlockRecorder()
-        let keypad = try MQTTConnection(options: MQTTOptions(host: "127.0.0.1", port: Int(mosquitto.port), clientID: "bench-keypad"),
+        let keypad = try MQTTConnection(options: MQTTOptions(host: "127.0.0.1", port: Int(mosquitto.port), clientID: "bench-keypad",
+                                                                    username: "facegate", password: "facegate-secret"),
                                         log: Log(component: "bench")) { event in
             if case let .message(m) = event { unlocks.record(m.topic) }
         }
@@ -93,7 +94,8 @@ enum EndToEndBench {
         let recognized = try results(run) - resultsBefore
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        let head = label.map { String(format: "  %-20@", $0 as NSString) } ?? String(format: "  %d recognizer%@:", count, count == 1 ? " " : "s")
+        let head = label.map { "  " + $0.padding(toLength: 20, withPad: " ", startingAt: 0) }
+            ?? String(format: "  %d recognizer%@:", count, count == 1 ? " " : "s")
         print(String(format: "%@ capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d); touch->unlock mean %6.1f ms; %5.1f frames/s recognized",
                      head, pct(0.5), pct(0.99), latencies.count, missed,
                      latencies.isEmpty ? .nan : Double(touchedNs) / Double(latencies.count + missed) / 1e6,
