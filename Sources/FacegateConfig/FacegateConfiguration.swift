@@ -1,5 +1,6 @@
 import Foundation
 import TOMLKit
+import Vocabulary
 
 /// The one TOML file every facegate process reads; each takes its section.
 ///
@@ -13,13 +14,13 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var locks: [LockSettings]
     public var recognizer: RecognizerSettings
     public var decision: DecisionSettings
-    public var liveness: LivenessSettings
+    public var liveness: LivenessThresholds
     public var roles: RoleSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
-                liveness: LivenessSettings = LivenessSettings(), roles: RoleSettings = RoleSettings()) {
+                liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
@@ -122,7 +123,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         cameras = cameraEntries.map(\.item)
         recognizer = root.subtable("recognizer").map(RecognizerSettings.init) ?? RecognizerSettings()
         decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
-        liveness = root.subtable("liveness").map(LivenessSettings.init) ?? LivenessSettings()
+        liveness = root.subtable("liveness").map(LivenessThresholds.init) ?? LivenessThresholds()
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// One `[[locks]]` entry: a zigbee2mqtt keypad lock.
 public struct LockSettings: Equatable, Sendable {
@@ -27,7 +28,7 @@ public struct LockSettings: Equatable, Sendable {
     /// This lock's policy, where it differs from `[decision]`'s defaults (nil: the default).
     public var confirmFrames: Int?
     public var confirmWindow: Double?
-    public var liveness: LivenessMode?
+    public var liveness: LivenessCheck?
 
     public static let defaultUnlockPayload = #"{"state":"UNLOCK"}"#
 
@@ -35,7 +36,7 @@ public struct LockSettings: Equatable, Sendable {
                 occupancyMax: Double = 15, confirmKey: String = "state", confirmValue: String = "UNLOCK",
                 confirmTimeout: Double = 5, minUnlockInterval: Double = 10, triggerBurst: Int = 20,
                 triggerWindow: Double = 10, triggerQuiet: Double = 30, confirmFrames: Int? = nil,
-                confirmWindow: Double? = nil, liveness: LivenessMode? = nil) {
+                confirmWindow: Double? = nil, liveness: LivenessCheck? = nil) {
         self.id = id
         self.friendlyName = friendlyName ?? id
         self.unlockPayload = unlockPayload
@@ -55,7 +56,7 @@ public struct LockSettings: Equatable, Sendable {
     /// The policy this lock applies, its own keys over `[decision]`'s.
     public func confirmFrames(_ decision: DecisionSettings) -> Int { confirmFrames ?? decision.confirmFrames }
     public func confirmWindow(_ decision: DecisionSettings) -> Double { confirmWindow ?? decision.confirmWindow }
-    public func liveness(_ decision: DecisionSettings) -> LivenessMode { liveness ?? decision.liveness }
+    public func liveness(_ decision: DecisionSettings) -> LivenessCheck { liveness ?? decision.liveness }
 
     /// MQTT QoS of the unlock command: 1 for an idempotent payload (a duplicate is harmless,
     /// and the PUBACK says it reached mosquitto), 0 for a TOGGLE (at most once: a second copy
@@ -92,7 +93,7 @@ public struct LockSettings: Equatable, Sendable {
         let confirmFrames = reader.has("confirm_frames") ? reader.int("confirm_frames", default: 1, in: 1...100) : nil
         let confirmWindow = reader.has("confirm_window")
             ? reader.number("confirm_window", default: 2, in: 0...60, exclusiveLower: true) : nil
-        let liveness = LivenessMode(reader, "liveness")
+        let liveness = LivenessCheck(reader, "liveness")
         reader.finish()
         guard let id else { return nil }
         self.init(id: id, friendlyName: friendlyName, unlockPayload: payload, occupancyMax: occupancyMax,

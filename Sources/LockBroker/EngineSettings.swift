@@ -4,9 +4,6 @@ import FacegateConfig
 /// The TOML configuration, in the decision core's terms.
 extension EngineConfiguration {
     init(_ config: FacegateConfiguration) throws {
-        let l = config.liveness
-        let thresholds = LivenessThresholds(parallax: l.parallax, motion: l.motion, eyeClosed: l.eyeClosed, eyeOpen: l.eyeOpen,
-                                            planarFrames: l.planarFrames)
         let locks = config.locks.map { lock in
             Lock(id: LockID(lock.id), occupancyMax: .seconds(lock.occupancyMax), minUnlockInterval: .seconds(lock.minUnlockInterval),
                  triggerLimit: lock.triggerBurst > 0
@@ -14,8 +11,8 @@ extension EngineConfiguration {
                     : nil,
                  policy: LockPolicy(confirmFrames: lock.confirmFrames(config.decision),
                                     confirmWindow: .seconds(lock.confirmWindow(config.decision)),
-                                    liveness: LivenessCheck(rawValue: lock.liveness(config.decision).rawValue) ?? .planar,
-                                    thresholds: thresholds))
+                                    liveness: lock.liveness(config.decision),
+                                    thresholds: config.liveness))
         }
         var cameras: [Camera] = []
         for camera in config.cameras {

@@ -1,21 +1,11 @@
 import FacegateConfig
 import Foundation
+import Vocabulary
 import XCTest
 
 /// `confirm_frames`, `confirm_window` and `liveness`: site defaults in `[decision]`, per lock in
 /// `[[locks]]`, figures in `[liveness]`, as `facegate config check` reads them.
 final class LockPolicyConfigTests: XCTestCase {
-    private func lineOf(_ marker: String, _ text: String) -> Int {
-        (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) } ?? -1) + 1
-    }
-
-    private func assertProblem(_ text: String, at marker: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
-        let problems = FacegateConfiguration.check(text: text)
-        let want = lineOf(marker, text)
-        XCTAssertTrue(problems.contains { $0.line == want && $0.message.contains(fragment) },
-                      "expected line \(want): \(fragment); got:\n\(problems.map(\.description).joined(separator: "\n"))", file: file, line: line)
-    }
-
     func testLocksTakeTheSiteDefaultsUnlessTheySayOtherwise() throws {
         let config = try FacegateConfiguration.parse(text: """
             [[locks]]
@@ -40,12 +30,12 @@ final class LockPolicyConfigTests: XCTestCase {
         XCTAssertEqual(back.liveness(config.decision), .blink)
         XCTAssertEqual(back.confirmFrames(config.decision), 2)
         XCTAssertEqual(back.confirmWindow(config.decision), 2)
-        XCTAssertEqual(config.liveness, LivenessSettings(parallax: 0.05, motion: 0.04, eyeClosed: 0.2, eyeOpen: 0.3, planarFrames: 6))
+        XCTAssertEqual(config.liveness, LivenessThresholds(parallax: 0.05, motion: 0.04, eyeClosed: 0.2, eyeOpen: 0.3, planarFrames: 6))
     }
 
     func testWithoutAnyPolicyKeyEveryLockUsesTheBuiltInDefault() throws {
         let config = try FacegateConfiguration.parse(text: "[[locks]]\nid = \"front\"\n")
-        XCTAssertEqual(config.locks[0].liveness(config.decision), LivenessMode.siteDefault)
+        XCTAssertEqual(config.locks[0].liveness(config.decision), LivenessCheck.siteDefault)
         XCTAssertEqual(config.locks[0].confirmFrames(config.decision), 1)
     }
 

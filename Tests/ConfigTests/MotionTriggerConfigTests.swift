@@ -17,17 +17,6 @@ final class MotionTriggerConfigTests: XCTestCase {
 
         """
 
-    private func lineOf(_ marker: String, _ text: String) -> Int {
-        (text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(marker) } ?? -1) + 1
-    }
-
-    private func assertProblem(_ text: String, at marker: String, _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
-        let problems = FacegateConfiguration.check(text: text)
-        let want = lineOf(marker, text)
-        XCTAssertTrue(problems.contains { $0.line == want && $0.message.contains(fragment) },
-                      "expected line \(want): \(fragment); got:\n\(problems.map(\.description).joined(separator: "\n"))", file: file, line: line)
-    }
-
     func testFrigateAndOnvifAreRead() throws {
         let frigate = try FacegateConfiguration.parse(text: head + #"frigate = { camera = "front_door", zones = ["porch"] }"#)
         XCTAssertEqual(frigate.cameras[0].frigate, FrigateTrigger(camera: "front_door", labels: ["person"], zones: ["porch"], topic: "frigate/events"))
