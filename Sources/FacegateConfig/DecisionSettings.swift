@@ -1,4 +1,5 @@
 import Vocabulary
+
 /// `[decision]`: when a face is good enough to open a door.
 public struct DecisionSettings: Equatable, Sendable {
     /// Largest Euclidean distance to a member's descriptor that counts as a match
