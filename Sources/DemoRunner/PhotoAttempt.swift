@@ -32,9 +32,9 @@ enum PhotoAttempt {
                 ? "move the way a head does and a flat picture cannot (parallax)" + (check.checksBlink ? ", and blink," : ",")
                 : "blink (its eyes close and open again)"
             Console.say("  \(lock) asks more of a face: liveness = \"\(check.rawValue)\" (deploy/README.md, \"Liveness\"). To open it,")
-            Console.say("  a face must \(asked) within confirm_window (\(Console.number(confirmWindow)) story seconds)")
-            Console.say("  of its first frame. A photo held up to the camera does not. (DC006 has liveness off: in the story")
-            Console.say("  a still photo stands in for a person.)")
+            Console.say("  a face must \(asked)")
+            Console.say("  within confirm_window (\(Console.number(confirmWindow)) story seconds) of its first frame. A photo held up to the camera does not.")
+            Console.say("  (DC006 has liveness off: in the story a still photo stands in for a person.)")
         }
         Console.say("  Times are story seconds since the touch.")
 
