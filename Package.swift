@@ -138,7 +138,7 @@ let package = Package(
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore"]),
         // The demo's narration: logfmt lines and lock records told as a story.
-        .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner"]),
+        .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner", "BrokerCore", "GalleryStore", "TestSupport", "Vocabulary"]),
     ],
     swiftLanguageModes: [.v6]
 )

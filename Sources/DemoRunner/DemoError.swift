@@ -1,8 +1,11 @@
+import BrokerCore
+
 /// Why the demo could not be played (exit status 2) or was cut short (130). A wrong outcome is
 /// not an error: it is reported as FAILED lines and exit status 1.
 enum DemoError: Error, CustomStringConvertible {
     case badTimeScale(String)
     case badResumeTime(Double)
+    case badLiveness(String)
     case missingExecutable(path: String)
     case missingModel(path: String)
     case missingTool(name: String, searched: [String])
@@ -21,6 +24,8 @@ enum DemoError: Error, CustomStringConvertible {
             "time scale \(text) (--time-scale or DEMO_TIME_SCALE): give a number from 0.25 to 2"
         case let .badResumeTime(t):
             "--resume-at \(Console.number(t)): give a story second from 16.5 (after DC006's keypad timed out at @16) to 60"
+        case let .badLiveness(text):
+            "--dc001-liveness \(text): give one of " + LivenessCheck.allCases.map(\.rawValue).joined(separator: ", ")
         case let .missingExecutable(path):
             "\(path) is missing: build first (make build, or make demo which builds)"
         case let .missingModel(path):

@@ -12,10 +12,15 @@ struct DemoSettings {
     var scale: Double
     /// The story second at which the frozen recognizer resumes.
     var resumeAt: Double
+    /// DC001's `liveness` for the photo held up to its camera after the story.
+    var dc001Liveness: String
 
     static let executables = ["facegate", "facegate-broker", "facegate-capture", "facegate-recognizer",
                               "facegate-locksim", "facegate-tap"]
     static let models = ["shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat"]
+    /// The recognizer loads it only when a lock judging liveness asks for landmarks: without it
+    /// the photo chapter would fail half-way rather than up front.
+    static let livenessModel = "shape_predictor_68_face_landmarks.dat"
 
     var logsDirectory: String { stateDirectory + "/logs" }
     var database: String { stateDirectory + "/facegate.sqlite" }
@@ -30,7 +35,8 @@ struct DemoSettings {
         for name in Self.executables where !files.isExecutableFile(atPath: executable(name)) {
             throw DemoError.missingExecutable(path: Console.shown(executable(name)))
         }
-        for model in Self.models where !files.fileExists(atPath: modelsDirectory + "/" + model) {
+        let models = Self.models + (dc001Liveness == "off" ? [] : [Self.livenessModel])
+        for model in models where !files.fileExists(atPath: modelsDirectory + "/" + model) {
             throw DemoError.missingModel(path: Console.shown(modelsDirectory + "/" + model))
         }
         guard files.isExecutableFile(atPath: mosquitto) else {

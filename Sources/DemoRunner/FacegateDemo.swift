@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerCore
 import Foundation
 import TestSupport
 
@@ -7,7 +8,7 @@ import TestSupport
 struct FacegateDemo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-demo",
-        abstract: "The seed's Test 9 story (\"one leaves\") on the real facegate processes, narrated.",
+        abstract: "The seed's Test 9 story (\"one leaves\") on the real facegate processes, narrated; then a photo refused.",
         discussion: """
             Starts mosquitto on a free loopback port, the keypad lock simulator (DC001, DC006), the \
             broker, the tap and one recognizer; enrolls a member from a photo with `facegate faces \
@@ -23,6 +24,14 @@ struct FacegateDemo: ParsableCommand {
             (captured @13 to @16) have waited longer than max_decision_age (5 story seconds) when \
             the recognizer resumes: the broker drops them unjudged, nothing unlocks, and the demo \
             reports FAILED and exits 1.
+
+            Then a photo held up to DC001's camera: DC001 is touched again and the camera shows \
+            the member's still photo. DC001 asks for liveness = "planar" (DC006 does not: in the \
+            story its camera shows a photo standing in for a person): the broker recognizes the \
+            member, waits DC001's confirm_window (2 story seconds) for parallax a flat picture \
+            cannot show (awaiting_confirmation), then refuses it (liveness_failed, with the \
+            figures). Expected: DC001 receives no command. With --dc001-liveness off the photo \
+            opens DC001: the demo reports FAILED and exits 1.
 
             Photos: obama.jpg (enrolled) and obama2.jpg (shown) from --faces-dir when both are \
             there, else scikit-image's astronaut.png from Debian's python3-skimage.
@@ -51,6 +60,11 @@ struct FacegateDemo: ParsableCommand {
     @Option(help: ArgumentHelp("Story second at which the frozen recognizer resumes.", valueName: "t"))
     var resumeAt = 17.0
 
+    @Option(name: .customLong("dc001-liveness"),
+            help: ArgumentHelp("DC001's liveness for the photo held up to its camera: off, planar, blink, planar+blink.",
+                               valueName: "check"))
+    var dc001Liveness = LivenessCheck.planar.rawValue
+
     /// The settings, or what is wrong with the flags (exit status 2, like anything else that
     /// keeps the story from being played).
     func settings() throws -> DemoSettings {
@@ -58,11 +72,12 @@ struct FacegateDemo: ParsableCommand {
         let scaleText = timeScale ?? env["DEMO_TIME_SCALE"].flatMap { $0.isEmpty ? nil : $0 } ?? "1"
         guard let scale = Double(scaleText), scale >= 0.25, scale <= 2 else { throw DemoError.badTimeScale(scaleText) }
         guard resumeAt >= 16.5, resumeAt <= 60 else { throw DemoError.badResumeTime(resumeAt) }
+        guard LivenessCheck(rawValue: dc001Liveness) != nil else { throw DemoError.badLiveness(dc001Liveness) }
         let models = modelsDir ?? env["FACEGATE_MODELS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? ".cache/models"
         return DemoSettings(binDirectory: DemoSettings.absolute(bin ?? Paths.productsDirectory.path),
                             modelsDirectory: DemoSettings.absolute(models),
                             stateDirectory: DemoSettings.absolute(stateDir),
                             facesDirectory: DemoSettings.absolute(facesDir),
-                            scale: scale, resumeAt: resumeAt)
+                            scale: scale, resumeAt: resumeAt, dc001Liveness: dc001Liveness)
     }
 }

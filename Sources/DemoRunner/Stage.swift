@@ -29,7 +29,7 @@ struct Stage {
         let port = freeLoopbackPort()
         try DemoConfigFile.text(socketsDirectory: run.file("sockets").path, database: settings.database,
                                 mqttPort: port, modelsDirectory: settings.modelsDirectory, scale: settings.scale,
-                                passwordFile: passwordFile.path)
+                                passwordFile: passwordFile.path, dc001Liveness: settings.dc001Liveness)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let check = try ToolRunner.run(settings.executable("facegate"), ["config", "check", config])
         Console.say("  config: \(check.trimmingCharacters(in: .whitespacesAndNewlines))")

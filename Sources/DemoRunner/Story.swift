@@ -84,7 +84,7 @@ final class Story {
         stopCapture()
     }
 
-    // MARK: Time
+    // MARK: Time (the chapter after the story, PhotoAttempt, plays on it too)
 
     /// Narrates what happens until story second `t`.
     private func at(_ t: Double) throws {
@@ -98,8 +98,21 @@ final class Story {
         }
     }
 
+    /// Narrates what happens until `done` holds (checked every 50 ms) or story second `t`;
+    /// whether `done` held.
+    func narrate(until t: Double, _ done: () throws -> Bool) throws -> Bool {
+        let deadline = clock.instant(t)
+        while true {
+            tellNews()
+            if interrupt.isStopped { throw DemoError.interrupted }
+            if try done() { return true }
+            if StoryClock.now() >= deadline { return false }
+            interrupt.wait(seconds: 0.05)
+        }
+    }
+
     /// Narrates what happens in the next `seconds` real seconds.
-    private func pause(_ seconds: Double) throws {
+    func pause(_ seconds: Double) throws {
         let end = StoryClock.now() + UInt64(seconds * 1e9)
         repeat {
             tellNews()
@@ -129,7 +142,7 @@ final class Story {
     // MARK: The processes the story runs or signals
 
     @discardableResult
-    private func startCapture(_ source: String) throws -> ChildProcess {
+    func startCapture(_ source: String) throws -> ChildProcess {
         stopCapture()
         captures += 1
         let child = try ChildProcess(settings.executableURL("facegate-capture"),
@@ -140,7 +153,7 @@ final class Story {
         return child
     }
 
-    private func stopCapture() {
+    func stopCapture() {
         guard let capture else { return }
         capture.terminate(grace: 10)
         self.capture = nil
@@ -151,7 +164,7 @@ final class Story {
         recognizerFrozen = frozen
     }
 
-    private func touch(_ lock: String) throws {
+    func touch(_ lock: String) throws {
         do {
             try stage.locks.send("touch \(lock)")
         } catch {
