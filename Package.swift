@@ -110,7 +110,7 @@ let package = Package(
         ]),
         // `make demo`: the seed's Test 9 story on the real processes, narrated (scripts/demo.sh runs it).
         .executableTarget(name: "DemoRunner", dependencies: [
-            "ProcessSupport", "GalleryStore", "BrokerCore", "TestSupport",
+            "ProcessSupport", "GalleryStore", "BrokerCore", "TestSupport", "Vocabulary",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

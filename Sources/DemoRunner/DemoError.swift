@@ -1,4 +1,5 @@
 import BrokerCore
+import Vocabulary
 
 /// Why the demo could not be played (exit status 2) or was cut short (130). A wrong outcome is
 /// not an error: it is reported as FAILED lines and exit status 1.

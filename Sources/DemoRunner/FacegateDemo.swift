@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerCore
 import Foundation
 import TestSupport
+import Vocabulary
 
 /// The flags. main.swift parses them and runs DemoRun itself, so that a bad flag exits with
 /// 2 like anything else that keeps the story from being played (not ArgumentParser's 64).

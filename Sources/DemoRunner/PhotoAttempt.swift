@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import GalleryStore
+import Vocabulary
 
 /// After the story, the attack liveness is for: someone touches DC001's keypad and holds a
 /// still photo of the member up to the camera. DC001 asks for `liveness = "planar"`: the face
