@@ -45,6 +45,16 @@ public enum DecisionKind: String, Hashable, Sendable, Codable, CaseIterable {
     case emptySnapshot = "empty_snapshot"
 }
 
+extension DecisionKind {
+    /// The row kind of a policy's refusal (the audit spells both the same).
+    public init(_ denial: PolicyDenial) {
+        switch denial {
+        case .notConfirmed: self = .notConfirmed
+        case .livenessFailed: self = .livenessFailed
+        }
+    }
+}
+
 /// What happened to one triggered lock for one matched face.
 public struct LockVerdict: Hashable, Sendable, Codable {
     public enum Status: Hashable, Sendable, Codable {
@@ -57,8 +67,8 @@ public struct LockVerdict: Hashable, Sendable, Codable {
         /// The lock was unlocked (or is being unlocked) at this instant, less than its
         /// `min_unlock_interval` ago.
         case tooSoon(since: MonotonicInstant)
-        /// The policy is still collecting evidence; `missing` says what, for the audit.
-        case awaitingEvidence(missing: String)
+        /// The policy is still collecting evidence; `evidence` says what is missing.
+        case awaitingEvidence
         /// The policy refused the member's track; the figures are in `evidence`.
         case policyDenied(PolicyDenial)
         case sessionForgotten(SessionID)
@@ -66,7 +76,8 @@ public struct LockVerdict: Hashable, Sendable, Codable {
     public var lock: LockID
     public var status: Status
     /// The policy's figures: on unlock which frames confirmed it (and the liveness measure),
-    /// on deny what was measured against which threshold. nil for a lock without a policy.
+    /// on a wait what is missing, on deny what was measured against which threshold. nil for a
+    /// lock without a policy.
     public var evidence: String?
     public init(lock: LockID, status: Status, evidence: String? = nil) {
         self.lock = lock; self.status = status; self.evidence = evidence

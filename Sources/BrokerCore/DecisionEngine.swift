@@ -361,7 +361,7 @@ public struct DecisionEngine: Sendable {
                 let key = WaitKey(lock: lock, session: deciding.session, member: member.id)
                 // Not reachable without a track: the face was just recorded under this session.
                 guard let track = tracks.track(camera: snapshot.camera, session: deciding.session, member: member.id) else {
-                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence(missing: "no face track")))
+                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence, evidence: "no face track"))
                     continue
                 }
                 let evaluation = policy.evaluate(track, session: state.span, now: now)
@@ -372,8 +372,7 @@ public struct DecisionEngine: Sendable {
                 case .wait:
                     waiting[key] = WaitingTrack(source: deciding.source, member: member.ref, txn: pending.txn,
                                                 snapshot: snapshot, faceIndex: index, box: face.box, distance: distance)
-                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence(missing: evaluation.reason),
-                                                evidence: evaluation.reason))
+                    verdicts.append(LockVerdict(lock: lock, status: .awaitingEvidence, evidence: evaluation.reason))
                     continue
                 case let .deny(why):
                     waiting[key] = nil
@@ -419,8 +418,7 @@ public struct DecisionEngine: Sendable {
             case .alreadyUnlocked, .unlockInFlight: kinds.insert(.alreadyUnlocked)
             case .tooSoon: kinds.insert(.tooSoon)
             case .awaitingEvidence: kinds.insert(.awaitingConfirmation)
-            case .policyDenied(.notConfirmed): kinds.insert(.notConfirmed)
-            case .policyDenied(.livenessFailed): kinds.insert(.livenessFailed)
+            case let .policyDenied(why): kinds.insert(DecisionKind(why))
             case .sessionForgotten: kinds.insert(.sessionForgotten)
             }
         }
@@ -439,7 +437,7 @@ public struct DecisionEngine: Sendable {
         case let .alreadyUnlocked(s): "\(v.lock): already unlocked in session \(s)"
         case let .unlockInFlight(s): "\(v.lock): an unlock for session \(s) is being delivered"
         case .tooSoon: "\(v.lock): unlocked less than min_unlock_interval ago"
-        case let .awaitingEvidence(missing): "\(v.lock): \(missing)"
+        case .awaitingEvidence: "\(v.lock): \(v.evidence ?? "")"
         case let .policyDenied(why): "\(v.lock): \(why.rawValue): \(v.evidence ?? "")"
         case let .sessionForgotten(s): "\(v.lock): session \(s) is no longer tracked"
         }
@@ -543,7 +541,7 @@ public struct DecisionEngine: Sendable {
             }
             waiting[key] = nil
             let verdict = LockVerdict(lock: key.lock, status: .policyDenied(why), evidence: evidence)
-            decisions.append(Decision(kind: why == .notConfirmed ? .notConfirmed : .livenessFailed, txn: w.txn,
+            decisions.append(Decision(kind: DecisionKind(why), txn: w.txn,
                                       camera: w.snapshot.camera, snapshot: w.snapshot, faceIndex: w.faceIndex, box: w.box,
                                       member: w.member, distance: w.distance, unlockedLocks: [], verdicts: [verdict],
                                       reason: "\(w.member.name) matched at \(fmt3(w.distance)); confirm_window over; "
@@ -552,10 +550,10 @@ public struct DecisionEngine: Sendable {
         return tally(decisions)
     }
 
-    /// Tracks waiting for evidence, for status.
+    /// Tracks waiting for evidence (tests; not yet in `facegate status`).
     public var waitingTrackCount: Int { waiting.count }
 
-    /// Frames kept in face tracks, for status.
+    /// Frames kept in face tracks, over every track (tests; not yet in `facegate status`).
     public var trackFrameCount: Int { tracks.frameCount }
 
     // MARK: Status and housekeeping

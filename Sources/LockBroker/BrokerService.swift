@@ -529,13 +529,7 @@ final class BrokerService: @unchecked Sendable {
                 engineLock.unlock()
                 log.warning("recognizer could not process frame", ["camera": sent?.camera ?? "?", "txn": hexTxn(error.txn),
                                                                      "code": error.code, "error": error.text])
-                if let decision {
-                    let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: sent?.captureWallNs)
-                    let txn = hexTxn(error.txn)
-                    audit.appendFrame([entry], label: txn, committed: { _ in }) { [log] failure in
-                        log.error("audit write failed", ["error": "\(failure)", "txn": txn])
-                    }
-                }
+                if let decision { appendDenial(decision, captureWallNs: sent?.captureWallNs) }
             case .heartbeat:
                 break
             default:
@@ -601,13 +595,18 @@ final class BrokerService: @unchecked Sendable {
     /// gets its denial row, against the newest frame of its track (no command, nothing to wait for).
     private func auditLapsedPolicies(_ decisions: [Decision]) {
         for decision in decisions {
-            let dlog = log.with(["camera": decision.camera?.rawValue ?? "?", "txn": hexTxn(decision.txn.rawValue)])
-            dlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
-            let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: nil)
-            let label = hexTxn(decision.txn.rawValue)
-            audit.appendFrame([entry], label: label, committed: { _ in }) { [log] failure in
-                log.error("audit write failed", ["error": "\(failure)", "txn": label])
-            }
+            log.with(["camera": decision.camera?.rawValue ?? "?", "txn": hexTxn(decision.txn.rawValue)])
+                .info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
+            appendDenial(decision, captureWallNs: nil)
+        }
+    }
+
+    /// The row of a decision that publishes nothing, in a transaction of its own.
+    private func appendDenial(_ decision: Decision, captureWallNs: Int64?) {
+        let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: captureWallNs)
+        let label = hexTxn(decision.txn.rawValue)
+        audit.appendFrame([entry], label: label, committed: { _ in }) { [log] failure in
+            log.error("audit write failed", ["error": "\(failure)", "txn": label])
         }
     }
 
