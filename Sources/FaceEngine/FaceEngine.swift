@@ -182,10 +182,7 @@ public final class FaceEngine: @unchecked Sendable {
             var described = zip(faces, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
             var landmarksMicros: UInt64?
             if wanted {
-                let fitted = described.indices.filter { i in
-                    let box = described[i].face.box
-                    return box.left <= box.right && box.top <= box.bottom
-                }
+                let fitted = described.indices.filter { !described[$0].face.box.isEmpty }
                 let shapes = try landmarks68(on: engine, for: fitted.map { described[$0].face }, &image)
                 for (i, shape) in zip(fitted, shapes) { described[i].landmarks68 = shape }
                 landmarksMicros = (Self.nowNanoseconds() - t2) / 1000

@@ -27,7 +27,7 @@ struct DetectProcessor: Sendable {
                                    landmarks68: detect.snapshot.landmarksWanted)
             }
             // A box clipped to nothing (a face wholly beyond the edge) is no face the wire admits.
-            let faces = analysis.faces.map(\.detected).filter { $0.box.left <= $0.box.right && $0.box.top <= $0.box.bottom }
+            let faces = analysis.faces.map(\.detected).filter { !$0.box.isEmpty }
             return Answer(message: .result(RecognitionResult(
                 txn: detect.txn, camera: frame.camera, sequence: frame.sequence,
                 captureMonotonicNs: frame.captureMonotonicNs,

@@ -16,6 +16,10 @@ public struct FaceBox: Hashable, Sendable, Codable, CustomStringConvertible {
     public var width: Int { right - left + 1 }
     public var height: Int { bottom - top + 1 }
 
+    /// No pixel inside (left past right or top past bottom): what a box wholly past the image's
+    /// edge becomes when clipped. The wire admits no such face.
+    public var isEmpty: Bool { left > right || top > bottom }
+
     /// The box trimmed to an image of `size`.
     public func clipped(to size: ImageSize) -> FaceBox {
         FaceBox(left: max(left, 0), top: max(top, 0), right: min(right, size.width - 1), bottom: min(bottom, size.height - 1))

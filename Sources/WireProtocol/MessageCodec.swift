@@ -383,7 +383,7 @@ public enum MessageCodec {
             let f = "result.face[\(i)]"
             let box = FaceBox(left: Int(try r.i32("\(f).left")), top: Int(try r.i32("\(f).top")),
                               right: Int(try r.i32("\(f).right")), bottom: Int(try r.i32("\(f).bottom")))
-            guard box.left <= box.right && box.top <= box.bottom else {
+            guard !box.isEmpty else {
                 throw WireError.invalidField(field: "\(f).box", reason: "left/top beyond right/bottom")
             }
             let quality = try r.f32("\(f).quality")
