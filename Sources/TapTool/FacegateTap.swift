@@ -83,6 +83,12 @@ struct Attach: ParsableCommand {
 
     func run() throws {
         SignalWatcher.ignoreSIGPIPE()
+        // Watch the signals before connecting: a SIGTERM during the hello or the subscribe must
+        // end the tap cleanly too, not by the default action (found as exit 15 in a test that
+        // signalled as soon as the process showed up subscribed).
+        let interruption = Interruption()
+        let signals = SignalWatcher { _ in interruption.interrupt() }
+        defer { _ = signals }
         let printer = TapPrinter(output: output, kinds: try output.kinds())
         let hello = Hello(role: .tap, name: "facegate-tap", pid: UInt32(getpid()))
         let connection: MessageConnection
@@ -90,17 +96,21 @@ struct Attach: ParsableCommand {
             connection = try MessageConnection.connect(path: path, hello: hello,
                                                        expecting: [.broker, .capture, .recognizer])
         } catch {
+            if interruption.isInterrupted { return }
             throw ValidationError("cannot attach to \(path): \(error)")
         }
+        guard interruption.onInterrupt({ connection.close() }) else { return }
         var mask: UInt32 = 0
         for kind in try output.kinds() ?? [] { mask |= 1 << UInt32(kind.rawValue) }
-        try connection.send(.tapSubscribe(TapSubscribe(kindMask: mask, includePixels: output.saveFrames != nil,
+        do {
+            try connection.send(.tapSubscribe(TapSubscribe(kindMask: mask, includePixels: output.saveFrames != nil,
                                                        camera: output.camera ?? "")))
+        } catch where interruption.isInterrupted {
+            return
+        }
         printer.note("attached to \(path) (\(connection.peerLabel))")
-        // SIGTERM/SIGINT end the session cleanly: closing the socket ends the receive below.
-        let signals = SignalWatcher { _ in connection.close() }
-        defer { _ = signals }
-        var interrupted: Bool { connection.socket.isClosed }
+        // SIGTERM/SIGINT close the socket, which ends the receive below.
+        var interrupted: Bool { interruption.isInterrupted }
         while true {
             let message: Message
             do {
@@ -134,16 +144,18 @@ struct Proxy: ParsableCommand {
 
     func run() throws {
         SignalWatcher.ignoreSIGPIPE()
+        let stop = StopFlag()
+        let interruption = Interruption()
+        let signals = SignalWatcher { _ in
+            stop.stop()
+            interruption.interrupt()
+        }
+        defer { _ = signals }
         let printer = TapPrinter(output: output, kinds: try output.kinds())
         let listener = try UnixSocket.listen(path: listenPath)
+        let listenPath = listenPath
+        guard interruption.onInterrupt({ listener.close(); unlink(listenPath) }) else { return }
         printer.note("proxy \(listenPath) -> \(upstreamPath)")
-        let stop = StopFlag()
-        let signals = SignalWatcher { _ in
-            listener.close()
-            unlink(listenPath)
-            stop.stop()
-        }
-        _ = signals
         while !stop.isStopped {
             guard let client = try? listener.accept() else { break }
             let upstream: UnixSocket
@@ -157,5 +169,32 @@ struct Proxy: ParsableCommand {
             let session = ProxySession(client: client, upstream: upstream, printer: printer, stop: stop)
             session.start()
         }
+    }
+}
+
+/// What a signal must close, as the signal handler sees it: the signal may arrive before the
+/// socket exists, and then the socket is closed as soon as it does.
+private final class Interruption: Sendable {
+    private let state = Locked<(interrupted: Bool, close: (@Sendable () -> Void)?)>((false, nil))
+
+    var isInterrupted: Bool { state.withLock { $0.interrupted } }
+
+    func interrupt() {
+        let close = state.withLock { state in
+            state.interrupted = true
+            return state.close
+        }
+        close?()
+    }
+
+    /// False (and `close` already called) if a signal came first.
+    func onInterrupt(_ close: @escaping @Sendable () -> Void) -> Bool {
+        let first = state.withLock { state in
+            if state.interrupted { return false }
+            state.close = close
+            return true
+        }
+        if !first { close() }
+        return first
     }
 }
