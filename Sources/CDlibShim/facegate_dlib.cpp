@@ -466,17 +466,21 @@ void descriptors_in(fg_engine &e, const fg_image &image, const fg_face *faces, i
     }
 }
 
+// Caller holds e.lock.
+void load_landmarks68(fg_engine &e) {
+    if (e.options.landmarks == 68 || e.landmarks68) return;
+    std::unique_ptr<flat_shape_model> loaded(new flat_shape_model());
+    load_flat_shape_model(e.models_dir, "shape_predictor_68_face_landmarks.dat", *loaded);
+    e.landmarks68 = std::move(loaded);
+}
+
 // Each face on its own with the same trimmed box as detect_in: a shape depends only on the
 // pixels and its box, so asking for it changes nothing else. An engine whose own predictor
 // is the 68-point one uses it (no second copy of the model).
 template <typename Pixel>
 void landmarks68_in(fg_engine &e, const fg_image &image, const fg_face *faces, int32_t count, float *xy) {
     const bool own = e.options.landmarks == 68;
-    if (!own && !e.landmarks68) {
-        std::unique_ptr<flat_shape_model> loaded(new flat_shape_model());
-        load_flat_shape_model(e.models_dir, "shape_predictor_68_face_landmarks.dat", *loaded);
-        e.landmarks68 = std::move(loaded);
-    }
+    load_landmarks68(e);
     const auto img = view_of<Pixel>(image);
     for (int32_t i = 0; i < count; ++i) {
         const fg_face &f = faces[i];
@@ -599,6 +603,14 @@ extern "C" fg_status fg_landmarks68(fg_engine *engine, const fg_image *image, co
             landmarks68_in<rgb_pixel>(*engine, *image, faces, count, xy);
         else
             landmarks68_in<unsigned char>(*engine, *image, faces, count, xy);
+    });
+}
+
+extern "C" fg_status fg_prepare_landmarks68(fg_engine *engine, char *message, size_t message_size) {
+    return guarded(message, message_size, [&] {
+        if (engine == nullptr) fail(FG_ERR_INVALID_ARGUMENT, "engine is NULL");
+        std::lock_guard<std::mutex> hold(engine->lock);
+        load_landmarks68(*engine);
     });
 }
 

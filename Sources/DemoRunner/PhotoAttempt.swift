@@ -48,7 +48,7 @@ enum PhotoAttempt {
         func readRows() throws { rows += try store.auditTail(limit: 1000, afterID: rows.last?.id ?? before) }
         let settled = try story.narrate(until: giveUpAt) {
             try readRows()
-            return refusal(member: member, in: rows.map(\.entry)) != nil || rows.contains { $0.entry.kind == .unlock }
+            return judgedRefusal(member: member, in: rows.map(\.entry)) != nil || rows.contains { $0.entry.kind == .unlock }
                 || !commands(in: lockRecord, since: start).isEmpty
         }
         // Long enough for a command already on its way to reach the lock and be told.
@@ -64,7 +64,7 @@ enum PhotoAttempt {
         let counts = kinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         Console.say()
         Console.say("  the audit since the touch: \(entries.isEmpty ? "no rows" : counts)")
-        if let row = refusal(member: member, in: entries) {
+        if let row = judgedRefusal(member: member, in: entries) ?? refusal(member: member, in: entries) {
             let at = row.captureMonotonicNs.map { " captured @" + DecisionReport.oneDecimal(story.clock.seconds(at: $0)) } ?? ""
             Console.say("  txn \(row.txn)\(at): \(member) matched at \(String(format: "%.3f", row.distance ?? .nan)): "
                 + "recognised, and refused at \(lock): liveness_failed")
@@ -93,6 +93,15 @@ enum PhotoAttempt {
     /// The first row refusing the member's face at DC001 for liveness.
     static func refusal(member: String, in rows: [AuditEntry]) -> AuditEntry? {
         rows.first { $0.kind == .livenessFailed && $0.member?.name == member && $0.reason.contains("\(lock): liveness_failed") }
+    }
+
+    /// The first refusal judged on how the face moved. A window that saw too few frames
+    /// (a recognizer busy elsewhere, a slow start) also refuses, but says nothing about the
+    /// photo: the chapter waits for the next window, the photo still held up.
+    static func judgedRefusal(member: String, in rows: [AuditEntry]) -> AuditEntry? {
+        rows.first { row in
+            refusal(member: member, in: [row]) != nil && !row.reason.contains("with usable landmarks, need")
+        }
     }
 
     /// What was wrong with the chapter's outcome: the photo must be refused at DC001 for

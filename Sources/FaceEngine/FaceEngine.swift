@@ -156,6 +156,17 @@ public final class FaceEngine: @unchecked Sendable {
         return try withInstance { try landmarks68(on: $0, for: faces, &image) }
     }
 
+    /// Loads the 68-point model into every instance now rather than on the first frame that
+    /// asks for shapes: a recognizer serving locks that judge liveness calls this at start, so
+    /// the first touch after a restart does not lose the seconds of a model load (frames go by
+    /// meanwhile, and a liveness window that sees too few of them refuses a real person).
+    /// Throws `modelFileMissing` naming the file when it is absent.
+    public func prepareLandmarks68() throws {
+        for instance in instances {
+            try ShimCall.run { message, size in fg_prepare_landmarks68(instance, message, size) }
+        }
+    }
+
     // MARK: Whole frames
 
     /// Detection followed by descriptors.

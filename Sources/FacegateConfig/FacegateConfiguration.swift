@@ -34,6 +34,9 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
     public func lock(id: String) -> LockSettings? { locks.first { $0.id == id } }
 
+    /// Some lock judges liveness, so frames will ask the recognizers for 68-point shapes.
+    public var judgesLiveness: Bool { locks.contains { $0.liveness(decision) != .off } }
+
     // MARK: Loading
 
     /// Reads and validates the file at `path`. Relative paths inside it (sockets_dir, database,

@@ -18,6 +18,9 @@ struct RecognizerOptions {
     /// Largest message accepted from the broker (a detect carries a whole frame).
     var maxBodyLength: Int
     var heartbeatInterval: Double
+    /// Load the 68-point model at start: some lock judges liveness, so frames will ask for
+    /// 68-point shapes, and the first of them must not wait for the model.
+    var preloadLandmarks68 = false
 
     /// A detect is a frame plus txn and snapshot; the snapshot's lock sessions take at most
     /// 256 × (8 + 2 + 64) bytes.
@@ -41,7 +44,8 @@ struct RecognizerOptions {
         return RecognizerOptions(
             name: name, brokerSocket: sockets.appendingPathComponent("recognizer.sock").path,
             controlSocket: configuration.runtime.tap ? sockets.appendingPathComponent("recognizer-\(name).ctl").path : nil,
-            engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2)
+            engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2,
+            preloadLandmarks68: configuration.judgesLiveness)
     }
 }
 
@@ -113,6 +117,9 @@ struct RecognizerCommand: DaemonCommand {
     @Option(help: ArgumentHelp("Heartbeat interval in seconds (default 2).", valueName: "s"))
     var heartbeatSeconds: Double?
 
+    @Flag(help: ArgumentHelp("Load the 68-point landmark model at start (with --config: when a lock judges liveness)."))
+    var preloadLandmarks68 = false
+
     func validate() throws {
         func invalid(_ flag: String, _ value: CustomStringConvertible, _ expected: String) -> ValidationError {
             ValidationError("\(flag) \(value): expected \(expected)")
@@ -160,6 +167,7 @@ struct RecognizerCommand: DaemonCommand {
         if let threads { options.engine.threads = threads }
         if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + RecognizerOptions.detectOverhead }
         if let heartbeatSeconds { options.heartbeatInterval = heartbeatSeconds }
+        if preloadLandmarks68 { options.preloadLandmarks68 = true }
         return options
     }
 

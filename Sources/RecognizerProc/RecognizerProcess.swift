@@ -48,10 +48,22 @@ final class RecognizerProcess: @unchecked Sendable {
             return 1
         }
         log.info("face engine ready", ["load_ms": (MonotonicClock.nowNanoseconds() - loadStart) / 1_000_000])
-        // Loaded on the first frame that asks for it, so only a start-up check can say early
-        // that locks judging liveness will get errors instead of results.
         let shapeModel = URL(fileURLWithPath: e.modelsDirectory).appendingPathComponent(FaceEngineOptions.landmarks68ModelFile).path
-        if e.landmarks == .five && !FileManager.default.fileExists(atPath: shapeModel) {
+        if options.preloadLandmarks68 && e.landmarks == .five {
+            // A missing model is not fatal: locks without liveness still work, and the frames
+            // that ask for shapes are answered with an error naming the file (fail-secure).
+            let start = MonotonicClock.nowNanoseconds()
+            do {
+                try engine.prepareLandmarks68()
+                log.info("68-point landmark model loaded (a lock judges liveness)",
+                         ["load_ms": (MonotonicClock.nowNanoseconds() - start) / 1_000_000, "model": shapeModel])
+            } catch {
+                log.warning("cannot load the 68-point landmark model: frames whose locks judge liveness will be answered with an error",
+                            ["model": shapeModel, "error": "\(error)"])
+            }
+        } else if e.landmarks == .five && !FileManager.default.fileExists(atPath: shapeModel) {
+            // Loaded on the first frame that asks for it, so only a start-up check can say
+            // early that locks judging liveness would get errors instead of results.
             log.warning("68-point landmark model missing: frames whose locks judge liveness will be answered with an error",
                         ["model": shapeModel])
         }

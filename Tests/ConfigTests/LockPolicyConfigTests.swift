@@ -31,6 +31,19 @@ final class LockPolicyConfigTests: XCTestCase {
         XCTAssertEqual(back.confirmFrames(config.decision), 2)
         XCTAssertEqual(back.confirmWindow(config.decision), 2)
         XCTAssertEqual(config.liveness, LivenessThresholds(parallax: 0.05, motion: 0.04, eyeClosed: 0.2, eyeOpen: 0.3, planarFrames: 6))
+        XCTAssertTrue(config.judgesLiveness)
+    }
+
+    /// What tells a recognizer to load the 68-point model at start: a lock judging liveness,
+    /// its own or by `[decision]`'s default; `confirm_frames` alone needs no shapes.
+    func testJudgesLivenessWhenAnyLockDoes() throws {
+        func judges(_ text: String) throws -> Bool { try FacegateConfiguration.parse(text: text).judgesLiveness }
+        XCTAssertFalse(try judges("[[locks]]\nid = \"a\"\nconfirm_frames = 3\n"))
+        XCTAssertFalse(try judges("[[locks]]\nid = \"a\"\nliveness = \"off\"\n[[locks]]\nid = \"b\"\n"))
+        XCTAssertTrue(try judges("[[locks]]\nid = \"a\"\n[[locks]]\nid = \"b\"\nliveness = \"blink\"\n"))
+        XCTAssertTrue(try judges("[[locks]]\nid = \"a\"\n[decision]\nliveness = \"planar\"\n"))
+        XCTAssertFalse(try judges("[[locks]]\nid = \"a\"\nliveness = \"off\"\n[decision]\nliveness = \"planar\"\n"))
+        XCTAssertFalse(try judges("[decision]\nliveness = \"planar\"\n"), "no lock, nothing to judge")
     }
 
     func testWithoutAnyPolicyKeyEveryLockUsesTheBuiltInDefault() throws {

@@ -208,6 +208,48 @@ final class RecognizerProcessTests: XCTestCase {
         XCTAssertTrue(recognizer.isRunning)
     }
 
+    /// `--preload-landmarks68` (what a config with a lock judging liveness implies): the model
+    /// is loaded before the recognizer offers its first credit, so the first frame asking for
+    /// shapes does not wait for it; without the file the recognizer warns naming it and serves.
+    func testPreloadLoadsTheSixtyEightPointModelBeforeServing() throws {
+        let dir = TemporaryDirectory(prefix: "fgr")
+        let broker = try TestBrokerPeer(path: dir.file("recognizer.sock").path)
+        let recognizer = try startRecognizer(socket: broker.path, dir: dir, extra: [:], arguments: ["--preload-landmarks68"])
+        defer { recognizer.terminate() }
+        let connection = try broker.accept()
+        XCTAssertEqual(try broker.nextCredit(connection), 1)
+        let loaded = recognizer.lines(containing: "msg=\"68-point landmark model loaded (a lock judges liveness)\"")
+        XCTAssertEqual(loaded.count, 1, recognizer.log)
+        XCTAssertTrue(loaded.first?.contains("load_ms=") ?? false, recognizer.log)
+        let image = try EngineFixture.photo("obama-240p.jpg")
+        var wanted = makeDetect(txn: 1, sequence: 1, image: image)
+        wanted.snapshot.landmarksWanted = true
+        try connection.send(.detect(wanted))
+        let result = try broker.nextResult(connection)
+        let engine = try EngineFixture.fivePoint.get()
+        XCTAssertEqual(result.faces.map(\.landmarks), try engine.landmarks68(for: engine.detect(image: image), in: image).map(Optional.some))
+
+        let bare = TemporaryDirectory(prefix: "fgr")
+        let models = bare.file("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        for file in ["shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat"] {
+            try FileManager.default.createSymbolicLink(atPath: models.appendingPathComponent(file).path,
+                                                       withDestinationPath: Paths.modelsDirectory.path + "/" + file)
+        }
+        let bareBroker = try TestBrokerPeer(path: bare.file("recognizer.sock").path)
+        let without = try startRecognizer(socket: bareBroker.path, dir: bare, extra: [:], arguments: ["--preload-landmarks68"],
+                                          models: models.path)
+        defer { without.terminate() }
+        let bareConnection = try bareBroker.accept()
+        XCTAssertEqual(try bareBroker.nextCredit(bareConnection), 1)
+        let warning = without.lines(containing: "msg=\"cannot load the 68-point landmark model")
+        XCTAssertEqual(warning.count, 1, without.log)
+        XCTAssertTrue(warning.first?.contains(models.appendingPathComponent(FaceEngineOptions.landmarks68ModelFile).path) ?? false,
+                      without.log)
+        try bareConnection.send(.detect(makeDetect(txn: 2, sequence: 2, image: image)))
+        XCTAssertEqual(try bareBroker.nextResult(bareConnection).faces.count, 1)
+    }
+
     func testMissingModelsExitWithTheFileNamed() throws {
         let dir = TemporaryDirectory(prefix: "fgr")
         let child = try ChildProcess(Paths.executable("facegate-recognizer"),

@@ -111,6 +111,14 @@ fg_status fg_landmarks68(fg_engine *engine, const fg_image *image, const fg_face
                          float *xy, char *message, size_t message_size);
 
 /*
+ * Loads fg_landmarks68's model now instead of on its first call, so the first frame that asks
+ * for 68-point shapes is not held up by reading about 100 MB (seconds on a slow disk, while
+ * the camera's frames go by). Nothing to do for an engine whose own predictor is the 68-point
+ * one or that has loaded it already; a missing file is FG_ERR_MODEL_MISSING as there.
+ */
+fg_status fg_prepare_landmarks68(fg_engine *engine, char *message, size_t message_size);
+
+/*
  * Decodes a JPEG/PNG/BMP file to tightly packed RGB24 (stride = 3 * width); alpha is
  * dropped, grey is expanded. Free *out_pixels with fg_free_pixels.
  */
