@@ -144,7 +144,8 @@ public struct MosquittoACL: Sendable {
         if let homeAssistant {
             lines += [
                 "", "# Home Assistant reads the discovery configs and facegate's states, and announces its birth.",
-                "# Whatever else it is given here, never write on \(baseTopic)/# : that would let it unlock doors.",
+                "# Whatever else it is given here, never a lock's /set topic (\(lockSetTopics.first ?? "\(baseTopic)/<lock>/set")):",
+                "# with one it could open that door without facegate.",
                 "user \(homeAssistantUser)",
                 "topic read \(homeAssistant.discoveryPrefix)/#",
                 "topic write \(homeAssistant.statusTopic)",
