@@ -27,7 +27,8 @@ import WireTransport
 ///
 /// Reason for @unchecked: the engine, gallery, confirmations, Frigate events and ONVIF links are
 /// guarded by `engineLock`,
-/// the counters by `statsLock`; the servers and MQTT connection are set once in `start()`.
+/// the counters by `statsLock`; the servers, the MQTT connection and the Home Assistant link are
+/// set once in `run()`, before any thread that reads them starts.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -51,7 +52,7 @@ final class BrokerService: @unchecked Sendable {
     private var onvifLinks: [String: Bool] = [:]
     private var motionServer: MessageServer!
     private var mqtt: MQTTConnection!
-    /// Home Assistant's discovery, when `[home_assistant] enabled`; set once in `start()`.
+    /// Home Assistant's discovery, when `[home_assistant] enabled`; set once in `run()`.
     private var homeAssistant: HomeAssistantLink?
     private var captureServer: MessageServer!
     private var recognizerServer: MessageServer!
