@@ -55,8 +55,11 @@ let package = Package(
                        providers: [.apt(["libmosquitto-dev"])]),
         // libmosquitto behind a small Swift type.
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
+        // Home Assistant's MQTT discovery as values: entity configs, state topics, payloads. No I/O.
+        .target(name: "HomeAssistantDiscovery", dependencies: ["BrokerCore", "FacegateConfig"]),
         .executableTarget(name: "LockBroker", dependencies: [
             "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport",
+            "HomeAssistantDiscovery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -125,6 +128,7 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
         .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
+        .testTarget(name: "HomeAssistantDiscoveryTests", dependencies: ["HomeAssistantDiscovery", "BrokerCore", "FacegateConfig", "Vocabulary"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "FaceEngineTests", dependencies: ["Vocabulary", "WireTransport", "FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),

@@ -41,7 +41,7 @@ struct Facegate: ParsableCommand {
           facegate audit tail -n 50 --follow
           facegate status
         """,
-        version: "0.1.0",
+        version: FacegateVersion.current,
         subcommands: [ConfigGroup.self, MQTTGroup.self, MembersGroup.self, FacesGroup.self, GrantsGroup.self, AuditGroup.self,
                       StatusCommand.self]
     )

@@ -20,6 +20,9 @@ struct MQTTACLCommand: ParsableCommand {
         only zigbee2mqtt's user write the locks' state, only facegate's user (mqtt.username) \
         write their /set topics, only the NVR's user write the cameras' motion topics, and only \
         Frigate's user write under Frigate's topics (its events trigger cameras with frigate). \
+        With [home_assistant] enabled, facegate's user also writes its discovery configs and \
+        states and reads homeassistant/status, and Home Assistant's user reads them and writes \
+        its birth there, nothing more. \
         Comment lines at the top give the mosquitto.conf settings and the mosquitto_passwd \
         commands that create the password file (no password is printed), so the output can be \
         saved as the acl_file as it is:
@@ -39,6 +42,10 @@ struct MQTTACLCommand: ParsableCommand {
                                             valueName: "name"))
     var frigateUser = "frigate"
 
+    @Option(name: .long, help: ArgumentHelp("Home Assistant's MQTT user (only with [home_assistant] enabled).",
+                                            valueName: "name"))
+    var homeAssistantUser = "homeassistant"
+
     @Option(name: .long, help: ArgumentHelp("The mosquitto password file the printed commands create.", valueName: "path"))
     var passwordFile = "/etc/mosquitto/facegate.passwd"
 
@@ -48,7 +55,7 @@ struct MQTTACLCommand: ParsableCommand {
         let configuration = try options.load()
         do {
             let acl = try MosquittoACL(configuration: configuration, zigbee2mqttUser: zigbee2mqttUser, motionUser: motionUser,
-                                       frigateUser: frigateUser)
+                                       frigateUser: frigateUser, homeAssistantUser: homeAssistantUser)
             print(acl.text(source: options.path, passwordFile: passwordFile), terminator: "")
         } catch let problem as MosquittoACL.Problem {
             throw AdminError.mqttACL("\(options.path): \(problem)")

@@ -16,11 +16,13 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var decision: DecisionSettings
     public var liveness: LivenessThresholds
     public var roles: RoleSettings
+    public var homeAssistant: HomeAssistantSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
-                liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings()) {
+                liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings(),
+                homeAssistant: HomeAssistantSettings = HomeAssistantSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
@@ -29,6 +31,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         self.decision = decision
         self.liveness = liveness
         self.roles = roles
+        self.homeAssistant = homeAssistant
     }
 
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
@@ -128,6 +131,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
         liveness = root.subtable("liveness").map(LivenessThresholds.init) ?? LivenessThresholds()
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
+        homeAssistant = root.subtable("home_assistant").map(HomeAssistantSettings.init) ?? HomeAssistantSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
     }
@@ -242,6 +246,48 @@ public struct FacegateConfiguration: Equatable, Sendable {
                 if frigate.topic == mqtt.baseTopic || frigate.topic.hasPrefix(mqtt.baseTopic + "/") {
                     problems.add(path + ["frigate", "topic"], "must not lie under mqtt.base_topic \"\(mqtt.baseTopic)\" (zigbee2mqtt's topics)")
                 }
+            }
+        }
+        if homeAssistant.enabled { crossCheckHomeAssistant(problems, lockPositions: lockPositions, cameraPositions: cameraPositions) }
+    }
+
+    /// The trees Home Assistant's discovery writes must not overlap the topics facegate reads,
+    /// and each lock and camera needs a discovery object id of its own.
+    private func crossCheckHomeAssistant(_ problems: ProblemCollector, lockPositions: [Int], cameraPositions: [Int]) {
+        func under(_ topic: String, _ root: String) -> Bool { topic == root || topic.hasPrefix(root + "/") }
+        let ha = homeAssistant
+        for (key, root) in [("discovery_prefix", ha.discoveryPrefix), ("node_id", ha.stateRoot)] {
+            if under(root, mqtt.baseTopic) || under(mqtt.baseTopic, root) {
+                problems.add(firstWritten: [["home_assistant", key], ["home_assistant", "enabled"]], "\(key == "node_id" ? "the state topics \(root)/... overlap" : "\"\(root)\" overlaps") "
+                             + "mqtt.base_topic \"\(mqtt.baseTopic)\" (zigbee2mqtt's topics)")
+            }
+        }
+        for (offset, camera) in cameras.enumerated() {
+            let path = ["cameras", KeyLineIndex.element(cameraPositions[offset])]
+            for (key, topic) in [("motion_topic", camera.motionTopic), ("frigate", camera.frigate?.topic)] {
+                guard let topic, under(topic, ha.stateRoot) || under(topic, ha.discoveryPrefix) else { continue }
+                problems.add(path + (key == "frigate" ? ["frigate", "topic"] : [key]),
+                             "\"\(topic)\" lies under a Home Assistant tree facegate publishes (\(ha.discoveryPrefix)/ or \(ha.stateRoot)/)")
+            }
+        }
+        var lockObjects: [String: String] = [:]
+        for (offset, lock) in locks.enumerated() {
+            let object = HomeAssistantSettings.objectID(lock.id)
+            if let other = lockObjects[object], other != lock.id {
+                problems.add(["locks", KeyLineIndex.element(lockPositions[offset]), "id"],
+                             "lock \"\(lock.id)\" and lock \"\(other)\" are both \"\(object)\" in Home Assistant's discovery ids ('.' becomes '_')")
+            } else {
+                lockObjects[object] = lock.id
+            }
+        }
+        var cameraObjects: [String: String] = [:]
+        for (offset, camera) in cameras.enumerated() {
+            let object = HomeAssistantSettings.objectID(camera.id)
+            if let other = cameraObjects[object], other != camera.id {
+                problems.add(["cameras", KeyLineIndex.element(cameraPositions[offset]), "id"],
+                             "camera \"\(camera.id)\" and camera \"\(other)\" are both \"\(object)\" in Home Assistant's discovery ids ('.' becomes '_')")
+            } else {
+                cameraObjects[object] = camera.id
             }
         }
     }

@@ -18,6 +18,11 @@ public struct MosquittoACL: Sendable {
     public let lockStateTopics: [String]
     public let lockSetTopics: [String]
     public let motionTopics: [String]
+    /// Home Assistant's login; only used with `[home_assistant] enabled`.
+    public let homeAssistantUser: String
+    /// `[home_assistant]`, when enabled: facegate writes its discovery configs and its states,
+    /// and reads Home Assistant's birth; Home Assistant reads them and writes its birth.
+    public let homeAssistant: HomeAssistantSettings?
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case noFacegateUser
@@ -38,10 +43,10 @@ public struct MosquittoACL: Sendable {
     }
 
     public init(configuration: FacegateConfiguration, zigbee2mqttUser: String = "zigbee2mqtt",
-                motionUser: String = "nvr", frigateUser: String = "frigate") throws {
+                motionUser: String = "nvr", frigateUser: String = "frigate", homeAssistantUser: String = "homeassistant") throws {
         guard let facegateUser = configuration.mqtt.username else { throw Problem.noFacegateUser }
         for (role, name) in [("facegate (mqtt.username)", facegateUser), ("zigbee2mqtt", zigbee2mqttUser), ("motion", motionUser),
-                             ("frigate", frigateUser)]
+                             ("frigate", frigateUser), ("home assistant", homeAssistantUser)]
         where name.isEmpty || name.contains(where: { $0.isWhitespace }) {
             throw Problem.badUserName(role: role, name: name)
         }
@@ -54,6 +59,14 @@ public struct MosquittoACL: Sendable {
             || (!motionTopics.isEmpty && frigateUser == motionUser) {
             throw Problem.sharedUser(frigateUser)
         }
+        homeAssistant = configuration.homeAssistant.enabled ? configuration.homeAssistant : nil
+        // Home Assistant must not share a login with anyone who may touch or command a lock.
+        if homeAssistant != nil, [facegateUser, zigbee2mqttUser].contains(homeAssistantUser)
+            || (!motionTopics.isEmpty && homeAssistantUser == motionUser)
+            || (!frigateTopics.isEmpty && homeAssistantUser == frigateUser) {
+            throw Problem.sharedUser(homeAssistantUser)
+        }
+        self.homeAssistantUser = homeAssistantUser
         self.frigateUser = frigateUser
         self.frigateTopics = frigateTopics
         var roots: [String] = []
@@ -74,6 +87,7 @@ public struct MosquittoACL: Sendable {
     /// The users the password file needs, in the order they appear in the ACL.
     public var users: [String] {
         [facegateUser, zigbee2mqttUser] + (motionTopics.isEmpty ? [] : [motionUser]) + (frigateTopics.isEmpty ? [] : [frigateUser])
+            + (homeAssistant == nil ? [] : [homeAssistantUser])
     }
 
     /// The `acl_file` text. Comment lines tell how to wire it in and create the password file
@@ -94,13 +108,23 @@ public struct MosquittoACL: Sendable {
         lines += [
             "# Give facegate its password in [mqtt] password_file, zigbee2mqtt in its configuration.yaml (mqtt.user/password)"
                 + (motionTopics.isEmpty ? "" : ", the NVR in its MQTT settings")
-                + (frigateTopics.isEmpty ? "." : ", Frigate in its config.yml (mqtt.user/password)."),
+                + (frigateTopics.isEmpty ? "" : ", Frigate in its config.yml (mqtt.user/password)")
+                + (homeAssistant == nil ? "." : ", Home Assistant in its MQTT integration."),
             "",
             "# facegate reads the locks' state (occupancy) and the cameras' motion, and commands the locks.",
             "user \(facegateUser)",
         ]
         lines += (lockStateTopics + motionTopics + frigateTopics).map { "topic read \($0)" }
         lines += lockSetTopics.map { "topic write \($0)" }
+        if let homeAssistant {
+            lines += [
+                "# Home Assistant discovery: facegate announces its entities, keeps their states and its",
+                "# availability (also its will), and reads Home Assistant's birth to announce them again.",
+                "topic write \(homeAssistant.configFilter)",
+                "topic write \(homeAssistant.stateRoot)/#",
+                "topic read \(homeAssistant.statusTopic)",
+            ]
+        }
         lines += [
             "",
             "# zigbee2mqtt owns its base topic: device states (a keypad touch is one), bridge topics,",
@@ -116,6 +140,17 @@ public struct MosquittoACL: Sendable {
             lines += ["", "# Frigate publishes its events (a person seen is one) and everything else under its own tree.",
                       "user \(frigateUser)"]
             lines += frigateRoots.map { "topic readwrite \($0)/#" }
+        }
+        if let homeAssistant {
+            lines += [
+                "", "# Home Assistant reads the discovery configs and facegate's states, and announces its birth.",
+                "# Whatever else it is given here, never a lock's /set topic (\(lockSetTopics.first ?? "\(baseTopic)/<lock>/set")):",
+                "# with one it could open that door without facegate.",
+                "user \(homeAssistantUser)",
+                "topic read \(homeAssistant.discoveryPrefix)/#",
+                "topic write \(homeAssistant.statusTopic)",
+                "topic read \(homeAssistant.stateRoot)/#",
+            ]
         }
         return lines.joined(separator: "\n") + "\n"
     }

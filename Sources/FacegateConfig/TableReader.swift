@@ -13,6 +13,12 @@ final class ProblemCollector {
                                       message: place.isEmpty ? message : "\(place): \(message)"))
     }
 
+    /// A problem about a key that may have been left to its default: placed at the first of
+    /// `paths` written in the file (e.g. the key, else its table's `enabled`).
+    func add(firstWritten paths: [[String]], _ message: String) {
+        add(paths.first { index.line(of: $0) != nil } ?? paths[0], message)
+    }
+
     /// `["cameras", "[1]", "locks"]` → `cameras[1].locks`.
     static func display(_ path: [String]) -> String {
         var out = ""

@@ -2,6 +2,7 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import HomeAssistantDiscovery
 import MQTTClient
 import ProcessSupport
 import Vocabulary
@@ -26,7 +27,8 @@ import WireTransport
 ///
 /// Reason for @unchecked: the engine, gallery, confirmations, Frigate events and ONVIF links are
 /// guarded by `engineLock`,
-/// the counters by `statsLock`; the servers and MQTT connection are set once in `start()`.
+/// the counters by `statsLock`; the servers, the MQTT connection and the Home Assistant link are
+/// set once in `run()`, before any thread that reads them starts.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -50,6 +52,8 @@ final class BrokerService: @unchecked Sendable {
     private var onvifLinks: [String: Bool] = [:]
     private var motionServer: MessageServer!
     private var mqtt: MQTTConnection!
+    /// Home Assistant's discovery, when `[home_assistant] enabled`; set once in `run()`.
+    private var homeAssistant: HomeAssistantLink?
     private var captureServer: MessageServer!
     private var recognizerServer: MessageServer!
     private var control: ControlServer!
@@ -142,6 +146,14 @@ final class BrokerService: @unchecked Sendable {
         mqtt = try MQTTConnection(options: mqttOptions(), log: log.with(["component": "mqtt"])) { [unowned self] event in
             handle(event)
         }
+        if config.homeAssistant.enabled {
+            let link = HomeAssistantLink(discovery: HomeAssistantDiscovery(configuration: config, softwareVersion: FacegateVersion.current),
+                                         log: log.with(["component": "home_assistant"])) { [mqtt] message, qos in
+                mqtt!.publish(topic: message.topic, text: message.payload, qos: qos, retain: message.retain)
+            }
+            homeAssistant = link
+            mqtt.subscribe(link.statusTopic)
+        }
         for lock in config.locks { mqtt.subscribe(config.mqtt.stateTopic(for: lock)) }
         for camera in config.cameras { if let topic = camera.motionTopic { mqtt.subscribe(topic) } }
         for topic in camerasByFrigate.keys.sorted() { mqtt.subscribe(topic) }
@@ -184,6 +196,7 @@ final class BrokerService: @unchecked Sendable {
         // `published` rather than "stopping before PUBACK".
         while backlog.isEmpty, mqtt.commandsInFlight > 0, remaining() > 0 { Thread.sleep(forTimeInterval: 0.01) }
         control.stop()
+        homeAssistant?.stopping()
         mqtt.stop(timeout: 5)
         // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
         backlog = audit.drain(timeout: max(1, remaining()))
@@ -234,6 +247,9 @@ final class BrokerService: @unchecked Sendable {
             let unconfirmed = confirmations.expire(now: now)
             engineLock.unlock()
             for key in unconfirmed { recordConfirmation(key, .unconfirmed) }
+            // Sessions also close by themselves (occupancy_max) and cameras come and go: what
+            // Home Assistant shows follows within one round.
+            refreshHomeAssistant(now: now)
             if watchdogEvery > 0 {
                 let t = Double(now.nanoseconds) / 1e9
                 if t - lastWatchdog >= watchdogEvery { notifier.watchdog(); lastWatchdog = t }
@@ -249,11 +265,29 @@ final class BrokerService: @unchecked Sendable {
         }
         // Clean session: a persistent session would replay what happened while we were away,
         // and stale occupancy must never open a session.
+        // Home Assistant learns that the broker is gone from its will (a clean stop says so itself).
+        let will = config.homeAssistant.enabled
+            ? HomeAssistantDiscovery(configuration: config, softwareVersion: FacegateVersion.current).will : nil
         return MQTTOptions(host: m.host, port: m.port, clientID: m.clientID, username: m.username, password: password,
                            tlsCAFile: m.tlsCAFile, tlsCertFile: m.tlsCertFile, tlsKeyFile: m.tlsKeyFile,
                            tlsInsecure: m.tlsInsecure, keepalive: m.keepalive, cleanSession: true,
                            reconnectDelayMin: m.reconnectDelayMin, reconnectDelayMax: m.reconnectDelayMax,
-                           maxPayloadBytes: m.maxPayloadBytes)
+                           maxPayloadBytes: m.maxPayloadBytes,
+                           will: will.map { MQTTWill(topic: $0.topic, payload: $0.payload, qos: 1, retain: $0.retain) })
+    }
+
+    /// Hands Home Assistant the locks with an open occupancy session and the cameras with a
+    /// capture connected; it publishes what changed.
+    private func refreshHomeAssistant(now: MonotonicInstant) {
+        guard let homeAssistant else { return }
+        engineLock.lock()
+        let open = engine.openTriggers(now: now)
+        engineLock.unlock()
+        homeAssistant.sessions(open: Set(open.compactMap { if case let .lock(lock) = $0.source { lock.rawValue } else { nil } }))
+        statsLock.lock()
+        let online = Set(cameraStats.filter { $0.value.connected > 0 }.keys)
+        statsLock.unlock()
+        homeAssistant.cameras(online: online)
     }
 
     // MARK: MQTT
@@ -263,6 +297,7 @@ final class BrokerService: @unchecked Sendable {
         switch event {
         case .connected:
             log.info("mqtt connected", ["host": config.mqtt.host, "port": config.mqtt.port])
+            homeAssistant?.connected()
         case .subscribed:
             log.info("mqtt subscriptions active")
         case let .connectFailed(reason):
@@ -317,6 +352,7 @@ final class BrokerService: @unchecked Sendable {
                 return
             }
             log.info("occupancy \(occupied)", ["lock": lock.id, "retained": message.retain, "change": "\(change)"])
+            refreshHomeAssistant(now: now)
         } else if let camera = camerasByMotionTopic[message.topic] {
             guard let active = camera.motionState(payload: message.payload) else {
                 log.warning("ignoring motion message: payload means neither on nor off", ["camera": camera.id,
@@ -329,6 +365,8 @@ final class BrokerService: @unchecked Sendable {
             log.info("motion \(active)", ["camera": camera.id, "source": "mqtt", "retained": message.retain, "change": "\(change)"])
         } else if let cameras = camerasByFrigate[message.topic] {
             handleFrigate(message, cameras: cameras, at: now)
+        } else if let homeAssistant, message.topic == homeAssistant.statusTopic {
+            homeAssistant.status(message)
         } else {
             log.warning("ignoring message on unknown topic", ["topic": message.topic])
         }
@@ -432,7 +470,11 @@ final class BrokerService: @unchecked Sendable {
         }
         let clog = log.with(["camera": camera])
         updateStats(camera) { $0.connected += 1 }
-        defer { updateStats(camera) { $0.connected -= 1 } }
+        refreshHomeAssistant(now: MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds()))
+        defer {
+            updateStats(camera) { $0.connected -= 1 }
+            refreshHomeAssistant(now: MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds()))
+        }
         while true {
             let message = try connection.receive()
             tap.publish(.received, peer: connection.peerLabel, message)
@@ -459,6 +501,8 @@ final class BrokerService: @unchecked Sendable {
         let entry = AuditEntry(timeWallNs: WallClock.nowNanoseconds(), camera: nil, txn: DetectingTxn(0), faceIndex: nil,
                                captureMonotonicNs: nil, captureWallNs: nil, member: nil, distance: nil, snapshotJSON: nil,
                                unlockedLocks: [], kind: .triggerSuspended, reason: why)
+        homeAssistant?.decided(lock: lock.id, LockDecisionState(kind: .triggerSuspended, member: nil, camera: nil,
+                                                                timeWallNs: entry.timeWallNs, reason: why))
         // MQTT's network thread must not wait for room: this row never does.
         audit.perform({ try $0.appendAudit(entry) }) { [log] error in
             log.error("audit write failed", ["error": "\(error)", "lock": lock.id, "kind": entry.kind.rawValue])
@@ -573,6 +617,7 @@ final class BrokerService: @unchecked Sendable {
             AuditRows.decision(decision, result: result, captureWallNs: captureWallNs) { locksByID[$0.rawValue]?.commandQoS ?? 1 }
         }
         audit.appendFrame(entries, label: hexTxn(result.txn), committed: { [self] ids in
+            for (decision, entry) in zip(decisions, entries) { homeAssistant?.decided(decision, timeWallNs: entry.timeWallNs) }
             for (decision, auditID) in zip(decisions, ids) {
                 if decision.isUnlock {
                     rlog.info("UNLOCK", ["member": decision.member?.name ?? "",
@@ -581,7 +626,7 @@ final class BrokerService: @unchecked Sendable {
                 } else {
                     rlog.info("deny \(decision.kind.rawValue)", ["member": decision.member?.name ?? "unknown", "reason": decision.reason])
                 }
-                for claim in decision.claims { deliver(claim, auditID: auditID, log: rlog) }
+                for claim in decision.claims { deliver(claim, of: decision, auditID: auditID, log: rlog) }
             }
         }, failed: { [self] error in
             let claims = decisions.flatMap(\.claims)
@@ -605,25 +650,29 @@ final class BrokerService: @unchecked Sendable {
     private func appendDenial(_ decision: Decision, captureWallNs: Int64?) {
         let entry = AuditEntry(decision: decision, timeWallNs: WallClock.nowNanoseconds(), captureWallNs: captureWallNs)
         let label = hexTxn(decision.txn.rawValue)
-        audit.appendFrame([entry], label: label, committed: { _ in }) { [log] failure in
+        audit.appendFrame([entry], label: label, committed: { [homeAssistant] _ in
+            homeAssistant?.decided(decision, timeWallNs: entry.timeWallNs)
+        }) { [log] failure in
             log.error("audit write failed", ["error": "\(failure)", "txn": label])
         }
     }
 
-    private func deliver(_ claim: UnlockClaim, auditID: Int64, log rlog: Log) {
+    private func deliver(_ claim: UnlockClaim, of decision: Decision, auditID: Int64, log rlog: Log) {
         guard let settings = locksByID[claim.lock.rawValue] else {
             // Not reachable: the engine only claims configured locks.
-            return deliveryFinished(claim, auditID: auditID, settings: nil, outcome: .failed("lock not configured"), log: rlog)
+            return deliveryFinished(claim, of: decision, auditID: auditID, settings: nil, outcome: .failed("lock not configured"),
+                                    log: rlog)
         }
         mqtt.publishCommand(topic: config.mqtt.setTopic(for: settings), payload: settings.unlockPayload,
                             qos: settings.commandQoS, deadlineNanoseconds: claim.deadline.nanoseconds) { [self] outcome in
-            deliveryFinished(claim, auditID: auditID, settings: settings, outcome: outcome, log: rlog)
+            deliveryFinished(claim, of: decision, auditID: auditID, settings: settings, outcome: outcome, log: rlog)
         }
     }
 
     /// The publish outcome of one command: the engine, the log, the audit row and (for a
     /// command that went out) the wait for the lock's confirmation.
-    private func deliveryFinished(_ claim: UnlockClaim, auditID: Int64, settings: LockSettings?, outcome: PublishOutcome,
+    private func deliveryFinished(_ claim: UnlockClaim, of decision: Decision, auditID: Int64, settings: LockSettings?,
+                                  outcome: PublishOutcome,
                                   log rlog: Log) {
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         let key = DeliveryKey(auditID: auditID, lock: claim.lock)
@@ -661,6 +710,12 @@ final class BrokerService: @unchecked Sendable {
         case .published: dlog.info("unlock delivered")
         case .unknown: dlog.warning("unlock delivery unknown; treated as sent")
         case .failed, .pending: dlog.error("unlock not delivered")
+        }
+        // The door did not open after all: Home Assistant must not keep showing `unlock`.
+        if state == .failed {
+            homeAssistant?.decided(lock: claim.lock.rawValue, LockDecisionState(
+                kind: .unlockFailed, member: decision.member?.name, camera: decision.camera?.rawValue,
+                timeWallNs: WallClock.nowNanoseconds(), reason: "unlock of \(claim.lock) not delivered: \(detail)"))
         }
     }
 

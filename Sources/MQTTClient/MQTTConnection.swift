@@ -192,6 +192,13 @@ final class ConnectionCore: @unchecked Sendable {
         } else if options.tlsCertFile != nil || options.tlsKeyFile != nil {
             throw MQTTError.invalidOption("TLS certificate/key given without a CA file")
         }
+        if let will = options.will {
+            guard (0...2).contains(will.qos) else { throw MQTTError.invalidOption("will QoS \(will.qos)") }
+            let payload = Array(will.payload.utf8)
+            try check(payload.withUnsafeBytes {
+                mosquitto_will_set(mosq, will.topic, Int32($0.count), $0.baseAddress, Int32(will.qos), will.retain)
+            }, "will on \(will.topic)")
+        }
         mosquitto_connect_callback_set(mosq) { _, obj, rc in
             ConnectionCore.from(obj)?.didConnect(rc: rc)
         }

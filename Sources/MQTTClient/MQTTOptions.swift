@@ -23,12 +23,15 @@ public struct MQTTOptions: Sendable, Equatable {
     public var reconnectDelayMax: Double
     /// Larger messages are dropped with a log line, never delivered.
     public var maxPayloadBytes: Int
+    /// What mosquitto publishes for us when the connection ends without a DISCONNECT (a kill,
+    /// a crash, a cut network): how others learn we are gone.
+    public var will: MQTTWill?
 
     public init(host: String = "127.0.0.1", port: Int = 1883, clientID: String, username: String? = nil,
                 password: String? = nil, tlsCAFile: String? = nil, tlsCertFile: String? = nil,
                 tlsKeyFile: String? = nil, tlsInsecure: Bool = false, keepalive: Double = 30,
                 cleanSession: Bool = true, reconnectDelayMin: Double = 0.5, reconnectDelayMax: Double = 30,
-                maxPayloadBytes: Int = 64 << 10) {
+                maxPayloadBytes: Int = 64 << 10, will: MQTTWill? = nil) {
         self.host = host
         self.port = port
         self.clientID = clientID
@@ -43,6 +46,22 @@ public struct MQTTOptions: Sendable, Equatable {
         self.reconnectDelayMin = reconnectDelayMin
         self.reconnectDelayMax = reconnectDelayMax
         self.maxPayloadBytes = maxPayloadBytes
+        self.will = will
+    }
+}
+
+/// A last-will message, registered with every connection attempt.
+public struct MQTTWill: Sendable, Equatable {
+    public var topic: String
+    public var payload: String
+    public var qos: Int
+    public var retain: Bool
+
+    public init(topic: String, payload: String, qos: Int = 1, retain: Bool = true) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
     }
 }
 

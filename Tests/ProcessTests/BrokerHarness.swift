@@ -41,12 +41,21 @@ final class BrokerHarness: @unchecked Sendable {
         var onvif = false
         /// More `[runtime]` lines (socket limits).
         var runtime = ""
+        /// `[home_assistant]` on (node id `HomeAssistantHarness.node`), on a closed bus: logins for facegate,
+        /// zigbee2mqtt (the lock simulator) and homeassistant (the tests' own client), and the
+        /// ACL `facegate mqtt acl` prints for them.
+        var homeAssistant = false
     }
+
+    static let homeAssistantNode = "test_site"
 
     init(_ options: Options = Options()) throws {
         scale = options.scale
-        // One login for everyone (no ACL): these tests publish touches as facegate's user.
-        mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
+        // One login for everyone (no ACL): these tests publish touches as facegate's user. With
+        // Home Assistant, the configuration names mosquitto's port, and mosquitto's ACL comes
+        // from the configuration: the server starts once that is written.
+        let openBus = options.homeAssistant ? nil : try MosquittoServer(users: ["facegate": "facegate-secret"])
+        let port = openBus?.port ?? freeLoopbackPort()
         configURL = dir.file("facegate.toml")
         func lock(_ id: String) -> String {
             let payload = options.payloads[id].map { "unlock_payload = '\($0)'\n" } ?? ""
@@ -65,7 +74,7 @@ final class BrokerHarness: @unchecked Sendable {
 
         [mqtt]
         host = "127.0.0.1"
-        port = \(mosquitto.port)
+        port = \(port)
         client_id = "facegate-broker-test"
         username = "facegate"
         password = "facegate-secret"
@@ -84,11 +93,26 @@ final class BrokerHarness: @unchecked Sendable {
         match_threshold = 0.5
         match_margin = 0.05
         max_decision_age = \(options.maxDecisionAge * options.scale)
-        """
+        """ + (options.homeAssistant ? "\n[home_assistant]\nenabled = true\nnode_id = \"\(Self.homeAssistantNode)\"\n" : "")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
+        if let openBus {
+            mosquitto = openBus
+        } else {
+            let aclTool = try ChildProcess(Paths.executable("facegate"),
+                                           ["mqtt", "acl", "--config", configURL.path, "--home-assistant-user", "homeassistant"],
+                                           logDirectory: dir.url, name: "facegate-mqtt-acl")
+            XCTAssertEqual(aclTool.waitForExit(timeout: 60), 0, aclTool.log)
+            // The tests' client (mosquitto_sub, mosquitto_pub) is Home Assistant; it also needs
+            // the readiness probe topic of MosquittoSubscriber, which nothing else uses.
+            let acl = aclTool.log + "topic readwrite facegate-test-probe/#\n"
+            mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret", "zigbee2mqtt": "z2m-secret",
+                                                    "homeassistant": "ha-secret"], acl: acl, port: port)
+            mosquitto.defaultUser = "homeassistant"
+        }
         store = try GalleryStore(path: dir.file("facegate.sqlite").path)
         locks = try LockSimProcess(server: mosquitto, locks: ["DC001", "DC006"], occupancySeconds: 10,
-                                   timeScale: options.scale, directory: dir.url)
+                                   timeScale: options.scale, directory: dir.url,
+                                   username: options.homeAssistant ? "zigbee2mqtt" : nil)
         try enroll("obama", photo: "obama.jpg", grants: ["DC001", "DC006"])
         try enroll("biden", photo: "biden.jpg", grants: ["DC001"])
     }
