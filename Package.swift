@@ -45,6 +45,9 @@ let package = Package(
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
         // event notifications → motion. No I/O (facegate-onvif does the HTTP).
         .target(name: "OnvifEvents"),
+        // Prometheus text exposition of values the processes already count, on a small HTTP
+        // server of its own (one thread, blocking sockets).
+        .target(name: "Metrics", dependencies: ["ProcessSupport"]),
 
         // MARK: Broker
         // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
@@ -56,7 +59,7 @@ let package = Package(
         // libmosquitto behind a small Swift type.
         .target(name: "MQTTClient", dependencies: ["CMosquitto", "ProcessSupport"]),
         .executableTarget(name: "LockBroker", dependencies: [
-            "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport",
+            "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -66,7 +69,7 @@ let package = Package(
         // GStreamer pipelines that produce capture-time-stamped frames.
         .target(name: "CameraCapture", dependencies: ["CGStreamer", "Vocabulary", "ProcessSupport"]),
         .executableTarget(name: "CaptureProc", dependencies: [
-            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport",
+            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -86,7 +89,7 @@ let package = Package(
         // Swift face engine used by the recognizer and by enrollment in the admin CLI.
         .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
-            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport",
+            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -125,6 +128,7 @@ let package = Package(
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
         .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "FaceEngineTests", dependencies: ["Vocabulary", "WireTransport", "FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
