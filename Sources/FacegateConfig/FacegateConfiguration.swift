@@ -16,11 +16,13 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var decision: DecisionSettings
     public var liveness: LivenessThresholds
     public var roles: RoleSettings
+    public var metrics: MetricsSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
-                liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings()) {
+                liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings(),
+                metrics: MetricsSettings = MetricsSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
@@ -29,6 +31,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         self.decision = decision
         self.liveness = liveness
         self.roles = roles
+        self.metrics = metrics
     }
 
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
@@ -125,6 +128,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         decision = root.subtable("decision").map(DecisionSettings.init) ?? DecisionSettings()
         liveness = root.subtable("liveness").map(LivenessThresholds.init) ?? LivenessThresholds()
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
+        metrics = root.subtable("metrics").map(MetricsSettings.init) ?? MetricsSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
     }
@@ -240,6 +244,20 @@ public struct FacegateConfiguration: Equatable, Sendable {
                     problems.add(path + ["frigate", "topic"], "must not lie under mqtt.base_topic \"\(mqtt.baseTopic)\" (zigbee2mqtt's topics)")
                 }
             }
+        }
+        checkMetricsPorts(problems)
+    }
+
+    /// Each camera's capture takes the port after the previous one's: the range must fit, and
+    /// the broker's port must not fall inside it (the second process to bind would fail).
+    private func checkMetricsPorts(_ problems: ProblemCollector) {
+        guard let base = metrics.cameras, !cameras.isEmpty else { return }
+        guard let last = metrics.camera(index: cameras.count - 1) else {
+            problems.add(["metrics", "cameras"], "\(cameras.count) cameras need ports \(base.port) to \(Int(base.port) + cameras.count - 1), past 65535")
+            return
+        }
+        if let broker = metrics.broker, broker.host == base.host, (base.port...last.port).contains(broker.port) {
+            problems.add(["metrics", "broker"], "port \(broker.port) is one of the cameras' ports \(base.port)-\(last.port) ([metrics] cameras)")
         }
     }
 
