@@ -2,6 +2,7 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
+import Metrics
 import MQTTClient
 import ProcessSupport
 import Vocabulary
@@ -26,7 +27,7 @@ import WireTransport
 ///
 /// Reason for @unchecked: the engine, gallery, confirmations, Frigate events and ONVIF links are
 /// guarded by `engineLock`,
-/// the counters by `statsLock`; the servers and MQTT connection are set once in `start()`.
+/// the counters (and metric tallies) by `statsLock`; the servers and MQTT connection are set once in `start()`.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -57,6 +58,10 @@ final class BrokerService: @unchecked Sendable {
     private let notifier = SystemdNotifier()
     private let statsLock = NSLock()
     private var cameraStats: [String: CameraStats] = [:]
+    private var metricTallies = BrokerMetrics.Tallies()
+    /// Capture → decision, per frame that decided something.
+    private let decisionLatency = Histogram()
+    private var metricsServer: MetricsServer?
     private var confirmations = LockConfirmations<DeliveryKey>()
     private let plausibility = ResultPlausibility()
     private let audit: AuditWriter
@@ -150,6 +155,7 @@ final class BrokerService: @unchecked Sendable {
         try recognizerServer.start()
         try motionServer.start()
         try control.start()
+        startMetrics()
         mqtt.start()
 
         stopFlag.stopOnTerminationSignals(log: log)
@@ -184,6 +190,7 @@ final class BrokerService: @unchecked Sendable {
         // `published` rather than "stopping before PUBACK".
         while backlog.isEmpty, mqtt.commandsInFlight > 0, remaining() > 0 { Thread.sleep(forTimeInterval: 0.01) }
         control.stop()
+        metricsServer?.stop()
         mqtt.stop(timeout: 5)
         // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
         backlog = audit.drain(timeout: max(1, remaining()))
@@ -262,6 +269,7 @@ final class BrokerService: @unchecked Sendable {
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         switch event {
         case .connected:
+            statsLock.lock(); metricTallies.mqttConnects += 1; statsLock.unlock()
             log.info("mqtt connected", ["host": config.mqtt.host, "port": config.mqtt.port])
         case .subscribed:
             log.info("mqtt subscriptions active")
@@ -557,6 +565,9 @@ final class BrokerService: @unchecked Sendable {
             decisions = engine.resultFromWrongRecognizer(claimed: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
         }
         engineLock.unlock()
+        if let captured = decisions.first?.snapshot?.captureTime {
+            decisionLatency.observe(Double(now.since(captured).nanoseconds) / 1e9)
+        }
         if let violation {
             log.error("implausible recognition result rejected", ["camera": result.camera, "txn": hexTxn(result.txn),
                                                                   "reason": violation.description])
@@ -665,6 +676,9 @@ final class BrokerService: @unchecked Sendable {
     }
 
     private func recordConfirmation(_ key: DeliveryKey, _ confirmation: UnlockDelivery.Confirmation) {
+        statsLock.lock()
+        metricTallies.confirmations[key.lock.rawValue, default: [:]][confirmation.rawValue, default: 0] += 1
+        statsLock.unlock()
         if confirmation == .unconfirmed {
             log.warning("lock did not confirm the unlock", ["lock": key.lock.rawValue, "audit_id": key.auditID])
         }
@@ -693,6 +707,13 @@ final class BrokerService: @unchecked Sendable {
     }
 
     func statusJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Plain data of our own making: encoding cannot fail.
+        return (try? encoder.encode(status())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    func status() -> BrokerStatus {
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         engineLock.lock()
         let open = engine.openTriggers(now: now)
@@ -724,10 +745,29 @@ final class BrokerService: @unchecked Sendable {
             auditQueueCapacity: audit.capacity,
             counters: .init(counters, unlocksInFlight: mqtt?.commandsInFlight ?? 0, awaitingConfirmation: awaiting,
                             auditQueueFull: audit.timesFull))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Plain data of our own making: encoding cannot fail.
-        return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return status
+    }
+
+    // MARK: Metrics
+
+    /// A broker that cannot bind its metrics address still decides and unlocks: metrics are
+    /// for watching, so their failure is logged, not fatal.
+    private func startMetrics() {
+        guard let address = config.metrics.broker else { return }
+        do {
+            let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in metricFamilies() }
+            server.start()
+            metricsServer = server
+        } catch {
+            log.error("cannot serve metrics; continuing without them", ["listen": address, "error": "\(error)"])
+        }
+    }
+
+    func metricFamilies() -> [MetricFamily] {
+        let current = status()
+        engineLock.lock(); let byLock = engine.counters.decisionsByLock; engineLock.unlock()
+        statsLock.lock(); let tallies = metricTallies; statsLock.unlock()
+        return BrokerMetrics.families(status: current, decisionsByLock: byLock, tallies: tallies, latency: decisionLatency.snapshot)
     }
 
     private func snapshotText(_ s: CaptureSnapshot) -> String {
