@@ -1,5 +1,6 @@
 import FaceEngine
 import Foundation
+import Metrics
 import ProcessSupport
 import WireProtocol
 import WireTransport
@@ -59,6 +60,8 @@ final class BrokerSession: @unchecked Sendable {
     private var stopped = false
     private var counters = Counters()
     private let threads = DispatchGroup()
+    /// Seconds a worker spent on each frame (detection, landmarks, descriptors).
+    let engineTime = Histogram(bounds: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
 
     init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?) {
         self.options = options
@@ -89,6 +92,12 @@ final class BrokerSession: @unchecked Sendable {
         c.reconnects = client.reconnects
         c.protocolFaults = client.protocolFaults
         return c
+    }
+
+    /// Detects waiting for a worker, and workers inside a frame.
+    var load: (queued: Int, busy: Int) {
+        condition.lock(); defer { condition.unlock() }
+        return (queue.count, busySince.filter { $0 != 0 }.count)
     }
 
     /// How long the longest-running frame has been in a worker; nil when all are idle.
@@ -216,7 +225,9 @@ final class BrokerSession: @unchecked Sendable {
             busySince[index] = MonotonicClock.nowNanoseconds()
             condition.unlock()
 
+            let started = MonotonicClock.nowNanoseconds()
             let processed = processor.answer(job.detect)
+            engineTime.observe(Double(MonotonicClock.nowNanoseconds() &- started) / 1e9)
             let answer = processed.message
 
             condition.lock()

@@ -18,6 +18,10 @@ struct RecognizerOptions {
     /// Largest message accepted from the broker (a detect carries a whole frame).
     var maxBodyLength: Int
     var heartbeatInterval: Double
+    /// Where to serve Prometheus metrics; nil for none.
+    var metricsListen: ListenAddress? = nil
+    /// `[metrics]` of the file (its `allow_remote` rules `--metrics-listen` too).
+    var metricsSettings = MetricsSettings()
 
     /// A detect is a frame plus txn and snapshot; the snapshot's lock sessions take at most
     /// 256 × (8 + 2 + 64) bytes.
@@ -41,7 +45,8 @@ struct RecognizerOptions {
         return RecognizerOptions(
             name: name, brokerSocket: sockets.appendingPathComponent("recognizer.sock").path,
             controlSocket: configuration.runtime.tap ? sockets.appendingPathComponent("recognizer-\(name).ctl").path : nil,
-            engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2)
+            engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2,
+            metricsListen: configuration.metrics.recognizer(name: name), metricsSettings: configuration.metrics)
     }
 }
 
@@ -113,6 +118,10 @@ struct RecognizerCommand: DaemonCommand {
     @Option(help: ArgumentHelp("Heartbeat interval in seconds (default 2).", valueName: "s"))
     var heartbeatSeconds: Double?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on this loopback address (overrides [metrics] recognizers).",
+                               valueName: "host:port"))
+    var metricsListen: String?
+
     func validate() throws {
         func invalid(_ flag: String, _ value: CustomStringConvertible, _ expected: String) -> ValidationError {
             ValidationError("\(flag) \(value): expected \(expected)")
@@ -160,6 +169,12 @@ struct RecognizerCommand: DaemonCommand {
         if let threads { options.engine.threads = threads }
         if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + RecognizerOptions.detectOverhead }
         if let heartbeatSeconds { options.heartbeatInterval = heartbeatSeconds }
+        if let metricsListen {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: metricsListen) } catch { throw RecognizerOptionsError.config("--metrics-listen: \(error)") }
+            if let refusal = options.metricsSettings.check(address) { throw RecognizerOptionsError.config("--metrics-listen: \(refusal)") }
+            options.metricsListen = address
+        }
         return options
     }
 

@@ -1,5 +1,6 @@
 import FaceEngine
 import Foundation
+import Metrics
 import ProcessSupport
 import WireProtocol
 import WireTransport
@@ -17,6 +18,7 @@ final class RecognizerProcess: @unchecked Sendable {
     private let hub: TapHub
     private var session: BrokerSession!
     private var control: ControlServer?
+    private var metrics: MetricsServer?
     private let startedAt = MonotonicClock.nowNanoseconds()
 
     /// A frame taking longer than this means dlib is stuck: the watchdog pings stop and
@@ -67,6 +69,18 @@ final class RecognizerProcess: @unchecked Sendable {
                 log.error("cannot serve the control socket; continuing without tap/status", ["socket": path, "error": "\(error)"])
             }
         }
+        if let address = options.metricsListen {
+            do {
+                let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
+                    RecognizerMetrics.families(name: options.name, counters: session.snapshot, load: session.load,
+                                               engineTime: session.engineTime.snapshot, brokerConnected: session.isConnected)
+                }
+                server.start()
+                metrics = server
+            } catch {
+                log.error("cannot serve metrics; continuing without them", ["listen": address, "error": "\(error)"])
+            }
+        }
         session.start()
         notifier.ready(status: "engine loaded; serving \(options.brokerSocket)")
         if let interval = notifier.watchdogInterval {
@@ -78,6 +92,7 @@ final class RecognizerProcess: @unchecked Sendable {
         notifier.stopping()
         session.stop()
         control?.stop()
+        metrics?.stop()
         let c = session.snapshot
         log.info("facegate-recognizer stopped", ["detects": c.detectsReceived, "results": c.resultsSent,
                                                   "errors": c.errorsSent, "faces": c.facesFound])
