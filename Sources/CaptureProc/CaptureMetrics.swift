@@ -1,4 +1,4 @@
-import Metrics
+import MetricsEndpoint
 
 /// facegate-capture's Prometheus series, from the counters its heartbeats and status already
 /// carry (`CaptureProcess.counterValues()`), read at each scrape.

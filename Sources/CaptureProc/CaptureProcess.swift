@@ -1,6 +1,6 @@
 import CameraCapture
 import Foundation
-import Metrics
+import MetricsEndpoint
 import ProcessSupport
 import WireProtocol
 import WireTransport
@@ -51,8 +51,8 @@ final class CaptureProcess: @unchecked Sendable {
         if let address = options.metricsListen {
             do {
                 let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
-                    CaptureMetrics.families(camera: cameraId, counters: Dictionary(counterValues(), uniquingKeysWith: { a, _ in a }),
-                                            brokerConnected: link.isConnected)
+                    Exposition.text(CaptureMetrics.families(camera: cameraId, counters: Dictionary(counterValues(), uniquingKeysWith: { a, _ in a }),
+                                                            brokerConnected: link.isConnected))
                 }
                 server.start()
                 metrics = server

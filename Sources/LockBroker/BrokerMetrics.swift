@@ -1,9 +1,10 @@
 import BrokerCore
-import Metrics
+import MetricsEndpoint
 
 /// The broker's Prometheus series. Each scrape reads the status the control socket answers
 /// with (`BrokerStatus`) and the engine's per-lock decision counts; only what no status
-/// counted before is tallied for metrics (`Tallies`) and the latency histogram.
+/// counted before is tallied for metrics (`Tallies`), and the latency histogram is recorded
+/// into the broker's registry as frames are decided (`histogramName`).
 enum BrokerMetrics {
     /// What the broker counts for metrics alone, under its stats lock.
     struct Tallies: Sendable, Equatable {
@@ -13,8 +14,10 @@ enum BrokerMetrics {
         var confirmations: [String: [String: Int]] = [:]
     }
 
-    static func families(status: BrokerStatus, decisionsByLock: [DecisionTally: Int], tallies: Tallies,
-                         latency: HistogramSnapshot) -> [MetricFamily] {
+    static let latencyName = "facegate_capture_to_decision_seconds"
+    static let latencyHelp = "From a frame's capture (CLOCK_MONOTONIC, stamped by facegate-capture) to the broker's decisions on it."
+
+    static func families(status: BrokerStatus, decisionsByLock: [DecisionTally: Int], tallies: Tallies) -> [MetricFamily] {
         let c = status.counters
         var families: [MetricFamily] = []
         families.append(MetricFamily("facegate_decisions_total", .counter,
@@ -45,9 +48,6 @@ enum BrokerMetrics {
         families.append(MetricFamily("facegate_frames_dropped_total", .counter,
             help: "Admitted frames no recognizer took: replaced by a newer frame of the camera, or older than max_decision_age.",
             value: Double(status.framesDropped)))
-        families.append(MetricFamily("facegate_capture_to_decision_seconds",
-            help: "From a frame's capture (CLOCK_MONOTONIC, stamped by facegate-capture) to the broker's decisions on it.",
-            histogram: latency))
         families.append(MetricFamily("facegate_mqtt_connected", .gauge,
             help: "1 while the broker is connected to the MQTT broker.", value: status.mqtt.connected ? 1 : 0))
         families.append(MetricFamily("facegate_mqtt_reconnects_total", .counter,

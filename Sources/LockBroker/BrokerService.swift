@@ -2,9 +2,10 @@ import BrokerCore
 import FacegateConfig
 import Foundation
 import GalleryStore
-import Metrics
+import MetricsEndpoint
 import MQTTClient
 import ProcessSupport
+import Prometheus
 import Vocabulary
 import WireProtocol
 import WireTransport
@@ -59,8 +60,10 @@ final class BrokerService: @unchecked Sendable {
     private let statsLock = NSLock()
     private var cameraStats: [String: CameraStats] = [:]
     private var metricTallies = BrokerMetrics.Tallies()
+    /// Histograms, recorded as things happen (everything else is read from the status at a scrape).
+    private let recorded = PrometheusCollectorRegistry()
     /// Capture → decision, per frame that decided something.
-    private let decisionLatency = Histogram()
+    private let decisionLatency: ValueHistogram
     private var metricsServer: MetricsServer?
     private var confirmations = LockConfirmations<DeliveryKey>()
     private let plausibility = ResultPlausibility()
@@ -103,6 +106,8 @@ final class BrokerService: @unchecked Sendable {
             frigateEvents[camera.id] = ObjectEventSet(staleAfter: .seconds(camera.motionMax))
         }
         camerasByFrigate = byFrigate
+        decisionLatency = recorded.makeValueHistogram(name: BrokerMetrics.latencyName, labels: [], buckets: Exposition.secondsBuckets,
+                                                      help: BrokerMetrics.latencyHelp)
         log.info("broker starting", ["run": bootPrefix, "locks": config.locks.count, "cameras": config.cameras.count])
     }
 
@@ -566,7 +571,7 @@ final class BrokerService: @unchecked Sendable {
         }
         engineLock.unlock()
         if let captured = decisions.first?.snapshot?.captureTime {
-            decisionLatency.observe(Double(now.since(captured).nanoseconds) / 1e9)
+            decisionLatency.record(Double(now.since(captured).nanoseconds) / 1e9)
         }
         if let violation {
             log.error("implausible recognition result rejected", ["camera": result.camera, "txn": hexTxn(result.txn),
@@ -755,7 +760,9 @@ final class BrokerService: @unchecked Sendable {
     private func startMetrics() {
         guard let address = config.metrics.broker else { return }
         do {
-            let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in metricFamilies() }
+            let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
+                Exposition.text(metricFamilies(), recorded: recorded)
+            }
             server.start()
             metricsServer = server
         } catch {
@@ -767,7 +774,7 @@ final class BrokerService: @unchecked Sendable {
         let current = status()
         engineLock.lock(); let byLock = engine.counters.decisionsByLock; engineLock.unlock()
         statsLock.lock(); let tallies = metricTallies; statsLock.unlock()
-        return BrokerMetrics.families(status: current, decisionsByLock: byLock, tallies: tallies, latency: decisionLatency.snapshot)
+        return BrokerMetrics.families(status: current, decisionsByLock: byLock, tallies: tallies)
     }
 
     private func snapshotText(_ s: CaptureSnapshot) -> String {

@@ -1,6 +1,5 @@
 import FaceEngine
 import Foundation
-import Metrics
 import ProcessSupport
 import WireProtocol
 import WireTransport
@@ -60,15 +59,17 @@ final class BrokerSession: @unchecked Sendable {
     private var stopped = false
     private var counters = Counters()
     private let threads = DispatchGroup()
-    /// Seconds a worker spent on each frame (detection, landmarks, descriptors).
-    let engineTime = Histogram(bounds: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+    /// Told the seconds a worker spent on each frame (detection, landmarks, descriptors).
+    private let recordEngineTime: @Sendable (Double) -> Void
 
-    init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?) {
+    init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?,
+         recordEngineTime: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.options = options
         self.processor = processor
         self.log = log.with(["broker": options.brokerSocket])
         workers = options.engine.threads
         busySince = Array(repeating: 0, count: options.engine.threads)
+        self.recordEngineTime = recordEngineTime
         let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
         let clientOptions = BrokerClient.Options(socketPath: options.brokerSocket, hello: hello,
                                                  maxBodyLength: options.maxBodyLength, sendTimeout: 10,
@@ -227,7 +228,7 @@ final class BrokerSession: @unchecked Sendable {
 
             let started = MonotonicClock.nowNanoseconds()
             let processed = processor.answer(job.detect)
-            engineTime.observe(Double(MonotonicClock.nowNanoseconds() &- started) / 1e9)
+            recordEngineTime(Double(MonotonicClock.nowNanoseconds() &- started) / 1e9)
             let answer = processed.message
 
             condition.lock()

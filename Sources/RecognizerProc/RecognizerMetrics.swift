@@ -1,10 +1,15 @@
-import Metrics
+import MetricsEndpoint
 
-/// facegate-recognizer's Prometheus series: the counters its heartbeats carry, its queue, and
-/// the time its engine takes per frame.
+/// facegate-recognizer's Prometheus series: the counters its heartbeats carry and its queue,
+/// read at each scrape; the time its engine takes per frame is a histogram `BrokerSession`
+/// records.
 enum RecognizerMetrics {
+    static let engineTimeName = "facegate_recognizer_engine_seconds"
+    static let engineTimeHelp = "Time the face engine took per frame: detection, landmarks and descriptors."
+    static let engineTimeBuckets: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
     static func families(name: String, counters c: BrokerSession.Counters, load: (queued: Int, busy: Int),
-                         engineTime: HistogramSnapshot, brokerConnected: Bool) -> [MetricFamily] {
+                         brokerConnected: Bool) -> [MetricFamily] {
         let labels = ["recognizer": name]
         func one(_ metric: String, _ kind: MetricFamily.Kind, _ help: String, _ value: UInt64) -> MetricFamily {
             MetricFamily(metric, kind, help: help, samples: [MetricSample(labels: labels, value: Double(value))])
@@ -23,9 +28,6 @@ enum RecognizerMetrics {
                          help: "Frames in this recognizer: waiting for a worker (state=queued) and being processed (state=busy).",
                          samples: [MetricSample(labels: ["recognizer": name, "state": "queued"], value: Double(load.queued)),
                                    MetricSample(labels: ["recognizer": name, "state": "busy"], value: Double(load.busy))]),
-            MetricFamily("facegate_recognizer_engine_seconds", .histogram,
-                         help: "Time the face engine took per frame: detection, landmarks and descriptors.",
-                         samples: [MetricSample(labels: labels, histogram: engineTime)]),
         ]
     }
 }

@@ -1,7 +1,8 @@
 import FaceEngine
 import Foundation
-import Metrics
+import MetricsEndpoint
 import ProcessSupport
+import Prometheus
 import WireProtocol
 import WireTransport
 
@@ -19,6 +20,8 @@ final class RecognizerProcess: @unchecked Sendable {
     private var session: BrokerSession!
     private var control: ControlServer?
     private var metrics: MetricsServer?
+    /// Histograms, recorded as frames are processed (everything else is read at a scrape).
+    private let recorded = PrometheusCollectorRegistry()
     private let startedAt = MonotonicClock.nowNanoseconds()
 
     /// A frame taking longer than this means dlib is stuck: the watchdog pings stop and
@@ -58,7 +61,10 @@ final class RecognizerProcess: @unchecked Sendable {
                         ["model": shapeModel])
         }
 
-        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub)
+        let engineTime = recorded.makeValueHistogram(name: RecognizerMetrics.engineTimeName, labels: [("recognizer", options.name)],
+                                                     buckets: RecognizerMetrics.engineTimeBuckets, help: RecognizerMetrics.engineTimeHelp)
+        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub,
+                                recordEngineTime: { engineTime.record($0) })
         if let path = options.controlSocket {
             let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
             let server = ControlServer(path: path, localHello: hello, log: log, hub: hub) { [unowned self] in statusJSON() }
@@ -72,8 +78,9 @@ final class RecognizerProcess: @unchecked Sendable {
         if let address = options.metricsListen {
             do {
                 let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
-                    RecognizerMetrics.families(name: options.name, counters: session.snapshot, load: session.load,
-                                               engineTime: session.engineTime.snapshot, brokerConnected: session.isConnected)
+                    Exposition.text(RecognizerMetrics.families(name: options.name, counters: session.snapshot, load: session.load,
+                                                               brokerConnected: session.isConnected),
+                                    recorded: recorded)
                 }
                 server.start()
                 metrics = server

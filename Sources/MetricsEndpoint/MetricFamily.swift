@@ -1,10 +1,13 @@
-/// One metric as Prometheus sees it: a name, its help and type, and a sample per label set.
+/// One metric read from a process's own counters at a scrape: a name, its help and type, and
+/// a value per label set.
 ///
-/// Values are taken when a scrape asks, from the counters the processes already keep for
-/// their status: a family is built fresh each time and never stored.
+/// Built fresh at each scrape and never stored, so no value is kept twice: the process's
+/// status counters stay the only copy. (Histograms are the exception: no status holds their
+/// buckets, so they are recorded as things happen into a `PrometheusCollectorRegistry` that
+/// `Exposition.text` appends.)
 public struct MetricFamily: Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
-        case counter, gauge, histogram
+        case counter, gauge
     }
 
     public var name: String
@@ -22,10 +25,5 @@ public struct MetricFamily: Sendable, Equatable {
     /// A family with one unlabelled value.
     public init(_ name: String, _ kind: Kind, help: String, value: Double) {
         self.init(name, kind, help: help, samples: [MetricSample(value: value)])
-    }
-
-    /// A histogram family with one unlabelled histogram.
-    public init(_ name: String, help: String, histogram: HistogramSnapshot) {
-        self.init(name, .histogram, help: help, samples: [MetricSample(histogram: histogram)])
     }
 }

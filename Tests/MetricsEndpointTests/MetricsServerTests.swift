@@ -1,5 +1,5 @@
 import Foundation
-import Metrics
+import MetricsEndpoint
 import ProcessSupport
 import TestSupport
 import XCTest
@@ -12,7 +12,7 @@ final class MetricsServerTests: XCTestCase {
         let calls = Locked(0)
         let server = try MetricsServer(host: "127.0.0.1", port: 0, log: log) {
             let n = calls.withLock { $0 += 1; return $0 }
-            return [MetricFamily("scrapes", .counter, help: "Scrapes so far.", value: Double(n))]
+            return Exposition.text([MetricFamily("scrapes", .counter, help: "Scrapes so far.", value: Double(n))])
         }
         server.start()
         defer { server.stop() }
@@ -30,7 +30,7 @@ final class MetricsServerTests: XCTestCase {
     }
 
     func testRefusesOtherPathsAndMethods() throws {
-        let server = try MetricsServer(host: "127.0.0.1", port: 0, log: log) { [] }
+        let server = try MetricsServer(host: "127.0.0.1", port: 0, log: log) { "" }
         server.start()
         defer { server.stop() }
         XCTAssertEqual(try httpRequest(port: server.port, target: "/").status, 404)
@@ -40,9 +40,7 @@ final class MetricsServerTests: XCTestCase {
     }
 
     func testASilentClientDoesNotBlockTheNextScrape() throws {
-        let server = try MetricsServer(host: "127.0.0.1", port: 0, log: log) {
-            [MetricFamily("up_here", .gauge, help: "1.", value: 1)]
-        }
+        let server = try MetricsServer(host: "127.0.0.1", port: 0, log: log) { "up_here 1\n" }
         server.start()
         defer { server.stop() }
         // Connects and says nothing: served after its request timeout at the latest.
@@ -62,11 +60,11 @@ final class MetricsServerTests: XCTestCase {
     }
 
     func testBindErrorsNameTheAddress() throws {
-        let first = try MetricsServer(host: "127.0.0.1", port: 0, log: log) { [] }
-        XCTAssertThrowsError(try MetricsServer(host: "127.0.0.1", port: first.port, log: log) { [] }) { error in
+        let first = try MetricsServer(host: "127.0.0.1", port: 0, log: log) { "" }
+        XCTAssertThrowsError(try MetricsServer(host: "127.0.0.1", port: first.port, log: log) { "" }) { error in
             XCTAssertEqual("\(error)", "metrics listen address 127.0.0.1:\(first.port): bind failed: Address already in use")
         }
-        XCTAssertThrowsError(try MetricsServer(host: "localhost", port: 1, log: log) { [] }) { error in
+        XCTAssertThrowsError(try MetricsServer(host: "localhost", port: 1, log: log) { "" }) { error in
             XCTAssertEqual("\(error)", "metrics listen address localhost:1: parse failed: not an IPv4 address")
         }
     }

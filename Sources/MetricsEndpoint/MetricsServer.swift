@@ -7,7 +7,7 @@ import Synchronization
 
 /// Serves `GET /metrics` over HTTP/1.x on one TCP address, from one thread of its own, with
 /// blocking sockets: a scrape every few seconds from one Prometheus needs no event loop, and
-/// this keeps an HTTP stack out of processes that otherwise speak only Unix sockets.
+/// this keeps an HTTP stack (SwiftNIO) out of processes that otherwise speak only Unix sockets.
 ///
 /// Requests are served one at a time, each connection closed after its answer; a client gets
 /// `requestTimeout` seconds to send its request and take the answer, so a stalled one delays
@@ -18,15 +18,16 @@ public final class MetricsServer: Sendable {
     public let port: UInt16
     private let fd: Int32
     private let log: Log
-    private let render: @Sendable () -> [MetricFamily]
+    private let render: @Sendable () -> String
     private let stopped = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     static let requestTimeout = 2.0
     static let maxRequestBytes = 8192
 
     /// Binds and listens on `host` (an IPv4 address) and `port`; `start()` begins serving.
-    /// Throws `MetricsServerError` naming the address when it cannot.
-    public init(host: String, port: UInt16, log: Log, families: @escaping @Sendable () -> [MetricFamily]) throws {
+    /// Throws `MetricsServerError` naming the address when it cannot. `exposition` is called
+    /// for each scrape, on the server's thread (`Exposition.text`).
+    public init(host: String, port: UInt16, log: Log, exposition: @escaping @Sendable () -> String) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -54,7 +55,7 @@ public final class MetricsServer: Sendable {
         self.port = UInt16(bigEndian: actual.sin_port)
         self.fd = fd
         self.log = log.with(["component": "metrics", "listen": "\(host):\(UInt16(bigEndian: actual.sin_port))"])
-        render = families
+        render = exposition
     }
 
     deinit { close(fd) }
@@ -98,7 +99,7 @@ public final class MetricsServer: Sendable {
         let response: HTTPResponse
         switch MetricsRequest.parse(head) {
         case .success(.metrics(let method)):
-            let body = Exposition.text(render())
+            let body = render()
             response = HTTPResponse(status: "200 OK", contentType: Exposition.contentType, body: body, includeBody: method == "GET")
         case .success(.notFound):
             response = HTTPResponse(status: "404 Not Found", body: "only /metrics is served here\n")
