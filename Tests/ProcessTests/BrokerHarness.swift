@@ -41,6 +41,8 @@ final class BrokerHarness: @unchecked Sendable {
         var onvif = false
         /// More `[runtime]` lines (socket limits).
         var runtime = ""
+        /// A `[metrics]` table's lines, if any.
+        var metrics: String?
     }
 
     init(_ options: Options = Options()) throws {
@@ -84,6 +86,7 @@ final class BrokerHarness: @unchecked Sendable {
         match_threshold = 0.5
         match_margin = 0.05
         max_decision_age = \(options.maxDecisionAge * options.scale)
+        \(options.metrics.map { "\n[metrics]\n\($0)\n" } ?? "")
         """
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         store = try GalleryStore(path: dir.file("facegate.sqlite").path)
