@@ -4,7 +4,7 @@ import MetricsEndpoint
 /// The broker's Prometheus series. Each scrape reads the status the control socket answers
 /// with (`BrokerStatus`) and the engine's per-lock decision counts; only what no status
 /// counted before is tallied for metrics (`Tallies`), and the latency histogram is recorded
-/// into the broker's registry as frames are decided (`histogramName`).
+/// into the broker's registry as frames are decided (`latencyName`).
 enum BrokerMetrics {
     /// What the broker counts for metrics alone, under its stats lock.
     struct Tallies: Sendable, Equatable {

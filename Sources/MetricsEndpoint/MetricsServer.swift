@@ -126,7 +126,6 @@ public final class MetricsServer: Sendable {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return head.isEmpty ? nil : head }
             head += buffer[..<n]
-            if head.count >= 4, head.suffix(4) == [13, 10, 13, 10] { return head }
             if let end = firstBlankLine(head) { return Array(head[..<end]) }
         }
         return head
