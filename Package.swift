@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Prometheus's registry and text format (brings swift-metrics' CoreMetrics and swift-atomics).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -45,6 +47,10 @@ let package = Package(
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
         // event notifications → motion. No I/O (facegate-onvif does the HTTP).
         .target(name: "OnvifEvents"),
+        // GET /metrics: values the processes already count, read at each scrape and written in
+        // Prometheus's text format by swift-prometheus, on a small HTTP server (one thread,
+        // blocking sockets).
+        .target(name: "MetricsEndpoint", dependencies: ["ProcessSupport", .product(name: "Prometheus", package: "swift-prometheus")]),
 
         // MARK: Broker
         // Pure decision logic: occupancy timelines, snapshots, txns, matching. No I/O.
@@ -59,7 +65,8 @@ let package = Package(
         .target(name: "HomeAssistantDiscovery", dependencies: ["BrokerCore", "FacegateConfig"]),
         .executableTarget(name: "LockBroker", dependencies: [
             "WireProtocol", "ProcessSupport", "FacegateConfig", "BrokerCore", "GalleryStore", "MQTTClient", "Vocabulary", "WireTransport",
-            "HomeAssistantDiscovery",
+            "HomeAssistantDiscovery", "MetricsEndpoint",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,7 +76,7 @@ let package = Package(
         // GStreamer pipelines that produce capture-time-stamped frames.
         .target(name: "CameraCapture", dependencies: ["CGStreamer", "Vocabulary", "ProcessSupport"]),
         .executableTarget(name: "CaptureProc", dependencies: [
-            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport",
+            "CameraCapture", "WireProtocol", "ProcessSupport", "FacegateConfig", "WireTransport", "MetricsEndpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -89,7 +96,8 @@ let package = Package(
         // Swift face engine used by the recognizer and by enrollment in the admin CLI.
         .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
-            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport",
+            "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport", "MetricsEndpoint",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -129,12 +137,15 @@ let package = Package(
         .testTarget(name: "OnvifEventsTests", dependencies: ["OnvifEvents", "OnvifTestCamera", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "GalleryStoreTests", dependencies: ["Vocabulary", "GalleryStore", "TestSupport"]),
         .testTarget(name: "HomeAssistantDiscoveryTests", dependencies: ["HomeAssistantDiscovery", "BrokerCore", "FacegateConfig", "Vocabulary"]),
+        .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint", "ProcessSupport", "TestSupport",
+                                                               .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "ConfigTests", dependencies: ["FacegateConfig", "TestSupport"]),
         .testTarget(name: "MQTTClientTests", dependencies: ["MQTTClient", "TestSupport", "ProcessSupport"]),
         .testTarget(name: "FaceEngineTests", dependencies: ["Vocabulary", "WireTransport", "FaceEngine", "TestSupport", "WireProtocol", "ProcessSupport"]),
         .testTarget(name: "CameraCaptureTests", dependencies: ["Vocabulary", "WireTransport", "CameraCapture", "WireProtocol", "TestSupport"]),
         // The broker's pure checks (executable target, @testable).
-        .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport", "FacegateConfig"]),
+        .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport", "FacegateConfig",
+                                                     "MetricsEndpoint"]),
         .testTarget(name: "ProcessTests", dependencies: ["Vocabulary", "WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
         .testTarget(name: "ScenarioTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",

@@ -13,6 +13,7 @@ packages=(
   libdlib-dev libopenblas-dev liblapack-dev libpng-dev libjpeg-dev zlib1g-dev
   libmosquitto-dev mosquitto mosquitto-clients openssl
   sqlite3 libsqlite3-dev runit
+  prometheus   # the metrics tests: a real server scrapes the processes, promtool checks the format
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)

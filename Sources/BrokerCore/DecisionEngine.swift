@@ -471,6 +471,7 @@ public struct DecisionEngine: Sendable {
     private mutating func tally(_ decisions: [Decision]) -> [Decision] {
         for d in decisions {
             counters.decisions[d.kind, default: 0] += 1
+            for tally in DecisionTally.tallies(of: d) { counters.decisionsByLock[tally, default: 0] += 1 }
         }
         return decisions
     }

@@ -20,6 +20,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var txnsDiscarded = 0
     public var results = 0
     public var decisions: [DecisionKind: Int] = [:]
+    /// The same decisions per lock they concerned (a decision about two locks counts for each).
+    public var decisionsByLock: [DecisionTally: Int] = [:]
     /// Unlock commands delivered (handed to MQTT: PUBACK, or a QoS 0 TOGGLE written or of
     /// unknown fate), one per lock. Decided unlocks are `decisions[.unlock]`.
     public var unlocks = 0

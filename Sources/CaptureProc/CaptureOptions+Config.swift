@@ -13,10 +13,11 @@ extension CaptureOptions {
         } catch {
             throw CaptureOptionsError.config("\(error)")
         }
-        guard let camera = configuration.camera(id: cameraId) else {
+        guard let cameraIndex = configuration.cameras.firstIndex(where: { $0.id == cameraId }) else {
             let known = configuration.cameras.map(\.id).joined(separator: ", ")
             throw CaptureOptionsError.config("\(path): no [[cameras]] entry with id \"\(cameraId)\" (cameras: \(known.isEmpty ? "none" : known))")
         }
+        let camera = configuration.cameras[cameraIndex]
         var source = try parseSource(camera.source)
         if case let .rtsp(url, _, _) = source, !camera.source.contains("#") {
             let transport: CaptureSource.RTSPTransport = switch camera.rtspTransport {
@@ -33,6 +34,8 @@ extension CaptureOptions {
         return CaptureOptions(cameraId: cameraId, source: source, settings: settings,
                               brokerSocket: sockets.appendingPathComponent("capture.sock").path,
                               controlSocket: configuration.runtime.tap ? sockets.appendingPathComponent("capture-\(cameraId).ctl").path : nil,
-                              maxFrameBytes: configuration.runtime.maxFrameBytes)
+                              maxFrameBytes: configuration.runtime.maxFrameBytes,
+                              metricsListen: configuration.metrics.camera(index: cameraIndex),
+                              metricsSettings: configuration.metrics)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CameraCapture
+import FacegateConfig
 import Foundation
 import ProcessSupport
 import WireProtocol
@@ -15,6 +16,10 @@ struct CaptureOptions {
     /// This process's tap/status socket; nil for none.
     var controlSocket: String?
     var maxFrameBytes: Int
+    /// Where to serve Prometheus metrics; nil for none.
+    var metricsListen: ListenAddress?
+    /// `[metrics]` of the file (its `allow_remote` rules `--metrics-listen` too).
+    var metricsSettings = MetricsSettings()
 
     static func parseSource(_ text: String) throws -> CaptureSource {
         do {
@@ -75,6 +80,10 @@ struct CaptureCommand: DaemonCommand {
                                valueName: "n"))
     var maxFrameBytes: Int?
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on this loopback address (overrides [metrics] cameras).",
+                               valueName: "host:port"))
+    var metricsListen: String?
+
     func validate() throws {
         if camera.isEmpty { throw ValidationError("--camera: must not be empty") }
         try positive("--fps", fps)
@@ -110,6 +119,12 @@ struct CaptureCommand: DaemonCommand {
         if gray { options.settings.pixelFormat = .gray8 }
         if let watchdogSeconds { options.settings.noFrameTimeout = watchdogSeconds }
         if let maxFrameBytes { options.maxFrameBytes = maxFrameBytes }
+        if let metricsListen {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: metricsListen) } catch { throw CaptureOptionsError.config("--metrics-listen: \(error)") }
+            if let refusal = options.metricsSettings.check(address) { throw CaptureOptionsError.config("--metrics-listen: \(refusal)") }
+            options.metricsListen = address
+        }
         return options
     }
 

@@ -1,5 +1,6 @@
 import CameraCapture
 import Foundation
+import MetricsEndpoint
 import ProcessSupport
 import WireProtocol
 import WireTransport
@@ -18,6 +19,7 @@ final class CaptureProcess: @unchecked Sendable {
     private var session: CaptureSession!
     private var link: BrokerLink!
     private var control: ControlServer?
+    private var metrics: MetricsServer?
     private let startedAt = MonotonicClock.nowNanoseconds()
 
     init(options: CaptureOptions) {
@@ -46,6 +48,18 @@ final class CaptureProcess: @unchecked Sendable {
                 log.error("cannot serve the control socket; continuing without tap/status", ["socket": path, "error": "\(error)"])
             }
         }
+        if let address = options.metricsListen {
+            do {
+                let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
+                    Exposition.text(CaptureMetrics.families(camera: cameraId, counters: Dictionary(counterValues(), uniquingKeysWith: { a, _ in a }),
+                                                            brokerConnected: link.isConnected))
+                }
+                server.start()
+                metrics = server
+            } catch {
+                log.error("cannot serve metrics; continuing without them", ["listen": address, "error": "\(error)"])
+            }
+        }
         log.info("facegate-capture starting", ["source": options.source.logDescription, "broker": options.brokerSocket,
                                                 "control": options.controlSocket ?? "none", "pid": getpid()])
         link.start()
@@ -61,6 +75,7 @@ final class CaptureProcess: @unchecked Sendable {
         session.stop()
         link.stop()
         control?.stop()
+        metrics?.stop()
         let counters = session.counters
         let linkCounters = link.snapshot
         log.info("facegate-capture stopped", ["captured": counters.captured, "sent": linkCounters.sent,

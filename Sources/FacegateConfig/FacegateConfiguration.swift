@@ -17,12 +17,13 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var liveness: LivenessThresholds
     public var roles: RoleSettings
     public var homeAssistant: HomeAssistantSettings
+    public var metrics: MetricsSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
                 liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings(),
-                homeAssistant: HomeAssistantSettings = HomeAssistantSettings()) {
+                homeAssistant: HomeAssistantSettings = HomeAssistantSettings(), metrics: MetricsSettings = MetricsSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
@@ -32,6 +33,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         self.liveness = liveness
         self.roles = roles
         self.homeAssistant = homeAssistant
+        self.metrics = metrics
     }
 
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
@@ -132,6 +134,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         liveness = root.subtable("liveness").map(LivenessThresholds.init) ?? LivenessThresholds()
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
         homeAssistant = root.subtable("home_assistant").map(HomeAssistantSettings.init) ?? HomeAssistantSettings()
+        metrics = root.subtable("metrics").map(MetricsSettings.init) ?? MetricsSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
     }
@@ -249,6 +252,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
             }
         }
         if homeAssistant.enabled { crossCheckHomeAssistant(problems, lockPositions: lockPositions, cameraPositions: cameraPositions) }
+        checkMetricsPorts(problems)
     }
 
     /// The trees Home Assistant's discovery writes must not overlap the topics facegate reads,
@@ -289,6 +293,19 @@ public struct FacegateConfiguration: Equatable, Sendable {
             } else {
                 cameraObjects[object] = camera.id
             }
+        }
+    }
+
+    /// Each camera's capture takes the port after the previous one's: the range must fit, and
+    /// the broker's port must not fall inside it (the second process to bind would fail).
+    private func checkMetricsPorts(_ problems: ProblemCollector) {
+        guard let base = metrics.cameras, !cameras.isEmpty else { return }
+        guard let last = metrics.camera(index: cameras.count - 1) else {
+            problems.add(["metrics", "cameras"], "\(cameras.count) cameras need ports \(base.port) to \(Int(base.port) + cameras.count - 1), past 65535")
+            return
+        }
+        if let broker = metrics.broker, broker.host == base.host, (base.port...last.port).contains(broker.port) {
+            problems.add(["metrics", "broker"], "port \(broker.port) is one of the cameras' ports \(base.port)-\(last.port) ([metrics] cameras)")
         }
     }
 

@@ -3,8 +3,10 @@ import FacegateConfig
 import Foundation
 import GalleryStore
 import HomeAssistantDiscovery
+import MetricsEndpoint
 import MQTTClient
 import ProcessSupport
+import Prometheus
 import Vocabulary
 import WireProtocol
 import WireTransport
@@ -27,8 +29,9 @@ import WireTransport
 ///
 /// Reason for @unchecked: the engine, gallery, confirmations, Frigate events and ONVIF links are
 /// guarded by `engineLock`,
-/// the counters by `statsLock`; the servers, the MQTT connection and the Home Assistant link are
-/// set once in `run()`, before any thread that reads them starts.
+/// the counters (and metric tallies) by `statsLock`; the servers, the MQTT connection, the
+/// metrics server and the Home Assistant link are set once in `run()`, before any thread that
+/// reads them starts.
 final class BrokerService: @unchecked Sendable {
     let config: FacegateConfiguration
     let log: Log
@@ -61,6 +64,12 @@ final class BrokerService: @unchecked Sendable {
     private let notifier = SystemdNotifier()
     private let statsLock = NSLock()
     private var cameraStats: [String: CameraStats] = [:]
+    private var metricTallies = BrokerMetrics.Tallies()
+    /// Histograms, recorded as things happen (everything else is read from the status at a scrape).
+    private let recorded = PrometheusCollectorRegistry()
+    /// Capture → decision, per frame that decided something.
+    private let decisionLatency: ValueHistogram
+    private var metricsServer: MetricsServer?
     private var confirmations = LockConfirmations<DeliveryKey>()
     private let plausibility = ResultPlausibility()
     private let audit: AuditWriter
@@ -102,6 +111,8 @@ final class BrokerService: @unchecked Sendable {
             frigateEvents[camera.id] = ObjectEventSet(staleAfter: .seconds(camera.motionMax))
         }
         camerasByFrigate = byFrigate
+        decisionLatency = recorded.makeValueHistogram(name: BrokerMetrics.latencyName, labels: [], buckets: Exposition.secondsBuckets,
+                                                      help: BrokerMetrics.latencyHelp)
         log.info("broker starting", ["run": bootPrefix, "locks": config.locks.count, "cameras": config.cameras.count])
     }
 
@@ -162,6 +173,7 @@ final class BrokerService: @unchecked Sendable {
         try recognizerServer.start()
         try motionServer.start()
         try control.start()
+        startMetrics()
         mqtt.start()
 
         stopFlag.stopOnTerminationSignals(log: log)
@@ -197,6 +209,7 @@ final class BrokerService: @unchecked Sendable {
         while backlog.isEmpty, mqtt.commandsInFlight > 0, remaining() > 0 { Thread.sleep(forTimeInterval: 0.01) }
         control.stop()
         homeAssistant?.stopping()
+        metricsServer?.stop()
         mqtt.stop(timeout: 5)
         // Outcomes reported by the stop (commands abandoned) are on the queue: write them.
         backlog = audit.drain(timeout: max(1, remaining()))
@@ -296,6 +309,7 @@ final class BrokerService: @unchecked Sendable {
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         switch event {
         case .connected:
+            statsLock.lock(); metricTallies.mqttConnects += 1; statsLock.unlock()
             log.info("mqtt connected", ["host": config.mqtt.host, "port": config.mqtt.port])
             homeAssistant?.connected()
         case .subscribed:
@@ -601,6 +615,9 @@ final class BrokerService: @unchecked Sendable {
             decisions = engine.resultFromWrongRecognizer(claimed: DetectingTxn(result.txn), faces: faces, now: now, gallery: gallery)
         }
         engineLock.unlock()
+        if let captured = decisions.first?.snapshot?.captureTime {
+            decisionLatency.record(Double(now.since(captured).nanoseconds) / 1e9)
+        }
         if let violation {
             log.error("implausible recognition result rejected", ["camera": result.camera, "txn": hexTxn(result.txn),
                                                                   "reason": violation.description])
@@ -720,6 +737,9 @@ final class BrokerService: @unchecked Sendable {
     }
 
     private func recordConfirmation(_ key: DeliveryKey, _ confirmation: UnlockDelivery.Confirmation) {
+        statsLock.lock()
+        metricTallies.confirmations[key.lock.rawValue, default: [:]][confirmation.rawValue, default: 0] += 1
+        statsLock.unlock()
         if confirmation == .unconfirmed {
             log.warning("lock did not confirm the unlock", ["lock": key.lock.rawValue, "audit_id": key.auditID])
         }
@@ -748,6 +768,13 @@ final class BrokerService: @unchecked Sendable {
     }
 
     func statusJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Plain data of our own making: encoding cannot fail.
+        return (try? encoder.encode(status())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    func status() -> BrokerStatus {
         let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
         engineLock.lock()
         let open = engine.openTriggers(now: now)
@@ -779,10 +806,31 @@ final class BrokerService: @unchecked Sendable {
             auditQueueCapacity: audit.capacity,
             counters: .init(counters, unlocksInFlight: mqtt?.commandsInFlight ?? 0, awaitingConfirmation: awaiting,
                             auditQueueFull: audit.timesFull))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Plain data of our own making: encoding cannot fail.
-        return (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return status
+    }
+
+    // MARK: Metrics
+
+    /// A broker that cannot bind its metrics address still decides and unlocks: metrics are
+    /// for watching, so their failure is logged, not fatal.
+    private func startMetrics() {
+        guard let address = config.metrics.broker else { return }
+        do {
+            let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
+                Exposition.text(metricFamilies(), recorded: recorded)
+            }
+            server.start()
+            metricsServer = server
+        } catch {
+            log.error("cannot serve metrics; continuing without them", ["listen": address, "error": "\(error)"])
+        }
+    }
+
+    func metricFamilies() -> [MetricFamily] {
+        let current = status()
+        engineLock.lock(); let byLock = engine.counters.decisionsByLock; engineLock.unlock()
+        statsLock.lock(); let tallies = metricTallies; statsLock.unlock()
+        return BrokerMetrics.families(status: current, decisionsByLock: byLock, tallies: tallies)
     }
 
     private func snapshotText(_ s: CaptureSnapshot) -> String {

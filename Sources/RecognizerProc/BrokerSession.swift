@@ -59,13 +59,17 @@ final class BrokerSession: @unchecked Sendable {
     private var stopped = false
     private var counters = Counters()
     private let threads = DispatchGroup()
+    /// Told the seconds a worker spent on each frame (detection, landmarks, descriptors).
+    private let recordEngineTime: @Sendable (Double) -> Void
 
-    init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?) {
+    init(options: RecognizerOptions, processor: DetectProcessor, log: Log, tap: TapHub?,
+         recordEngineTime: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.options = options
         self.processor = processor
         self.log = log.with(["broker": options.brokerSocket])
         workers = options.engine.threads
         busySince = Array(repeating: 0, count: options.engine.threads)
+        self.recordEngineTime = recordEngineTime
         let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
         let clientOptions = BrokerClient.Options(socketPath: options.brokerSocket, hello: hello,
                                                  maxBodyLength: options.maxBodyLength, sendTimeout: 10,
@@ -89,6 +93,12 @@ final class BrokerSession: @unchecked Sendable {
         c.reconnects = client.reconnects
         c.protocolFaults = client.protocolFaults
         return c
+    }
+
+    /// Detects waiting for a worker, and workers inside a frame.
+    var load: (queued: Int, busy: Int) {
+        condition.lock(); defer { condition.unlock() }
+        return (queue.count, busySince.filter { $0 != 0 }.count)
     }
 
     /// How long the longest-running frame has been in a worker; nil when all are idle.
@@ -216,7 +226,9 @@ final class BrokerSession: @unchecked Sendable {
             busySince[index] = MonotonicClock.nowNanoseconds()
             condition.unlock()
 
+            let started = MonotonicClock.nowNanoseconds()
             let processed = processor.answer(job.detect)
+            recordEngineTime(Double(MonotonicClock.nowNanoseconds() &- started) / 1e9)
             let answer = processed.message
 
             condition.lock()

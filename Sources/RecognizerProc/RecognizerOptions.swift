@@ -21,6 +21,10 @@ struct RecognizerOptions {
     /// Load the 68-point model at start: some lock judges liveness, so frames will ask for
     /// 68-point shapes, and the first of them must not wait for the model.
     var preloadLandmarks68 = false
+    /// Where to serve Prometheus metrics; nil for none.
+    var metricsListen: ListenAddress? = nil
+    /// `[metrics]` of the file (its `allow_remote` rules `--metrics-listen` too).
+    var metricsSettings = MetricsSettings()
 
     /// A detect is a frame plus txn and snapshot; the snapshot's lock sessions take at most
     /// 256 × (8 + 2 + 64) bytes.
@@ -45,7 +49,8 @@ struct RecognizerOptions {
             name: name, brokerSocket: sockets.appendingPathComponent("recognizer.sock").path,
             controlSocket: configuration.runtime.tap ? sockets.appendingPathComponent("recognizer-\(name).ctl").path : nil,
             engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2,
-            preloadLandmarks68: configuration.judgesLiveness)
+            preloadLandmarks68: configuration.judgesLiveness,
+            metricsListen: configuration.metrics.recognizer(name: name), metricsSettings: configuration.metrics)
     }
 }
 
@@ -119,6 +124,9 @@ struct RecognizerCommand: DaemonCommand {
 
     @Flag(help: ArgumentHelp("Load the 68-point landmark model at start (with --config: when a lock judges liveness)."))
     var preloadLandmarks68 = false
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on this loopback address (overrides [metrics] recognizers).",
+                               valueName: "host:port"))
+    var metricsListen: String?
 
     func validate() throws {
         func invalid(_ flag: String, _ value: CustomStringConvertible, _ expected: String) -> ValidationError {
@@ -168,6 +176,12 @@ struct RecognizerCommand: DaemonCommand {
         if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + RecognizerOptions.detectOverhead }
         if let heartbeatSeconds { options.heartbeatInterval = heartbeatSeconds }
         if preloadLandmarks68 { options.preloadLandmarks68 = true }
+        if let metricsListen {
+            let address: ListenAddress
+            do { address = try ListenAddress(parsing: metricsListen) } catch { throw RecognizerOptionsError.config("--metrics-listen: \(error)") }
+            if let refusal = options.metricsSettings.check(address) { throw RecognizerOptionsError.config("--metrics-listen: \(refusal)") }
+            options.metricsListen = address
+        }
         return options
     }
 

@@ -1,6 +1,8 @@
 import FaceEngine
 import Foundation
+import MetricsEndpoint
 import ProcessSupport
+import Prometheus
 import WireProtocol
 import WireTransport
 
@@ -17,6 +19,9 @@ final class RecognizerProcess: @unchecked Sendable {
     private let hub: TapHub
     private var session: BrokerSession!
     private var control: ControlServer?
+    private var metrics: MetricsServer?
+    /// Histograms, recorded as frames are processed (everything else is read at a scrape).
+    private let recorded = PrometheusCollectorRegistry()
     private let startedAt = MonotonicClock.nowNanoseconds()
 
     /// A frame taking longer than this means dlib is stuck: the watchdog pings stop and
@@ -68,7 +73,10 @@ final class RecognizerProcess: @unchecked Sendable {
                         ["model": shapeModel])
         }
 
-        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub)
+        let engineTime = recorded.makeValueHistogram(name: RecognizerMetrics.engineTimeName, labels: [("recognizer", options.name)],
+                                                     buckets: RecognizerMetrics.engineTimeBuckets, help: RecognizerMetrics.engineTimeHelp)
+        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub,
+                                recordEngineTime: { engineTime.record($0) })
         if let path = options.controlSocket {
             let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
             let server = ControlServer(path: path, localHello: hello, log: log, hub: hub) { [unowned self] in statusJSON() }
@@ -77,6 +85,19 @@ final class RecognizerProcess: @unchecked Sendable {
                 control = server
             } catch {
                 log.error("cannot serve the control socket; continuing without tap/status", ["socket": path, "error": "\(error)"])
+            }
+        }
+        if let address = options.metricsListen {
+            do {
+                let server = try MetricsServer(host: address.host, port: address.port, log: log) { [unowned self] in
+                    Exposition.text(RecognizerMetrics.families(name: options.name, counters: session.snapshot, load: session.load,
+                                                               brokerConnected: session.isConnected),
+                                    recorded: recorded)
+                }
+                server.start()
+                metrics = server
+            } catch {
+                log.error("cannot serve metrics; continuing without them", ["listen": address, "error": "\(error)"])
             }
         }
         session.start()
@@ -90,6 +111,7 @@ final class RecognizerProcess: @unchecked Sendable {
         notifier.stopping()
         session.stop()
         control?.stop()
+        metrics?.stop()
         let c = session.snapshot
         log.info("facegate-recognizer stopped", ["detects": c.detectsReceived, "results": c.resultsSent,
                                                   "errors": c.errorsSent, "faces": c.facesFound])

@@ -45,6 +45,8 @@ final class BrokerHarness: @unchecked Sendable {
         /// zigbee2mqtt (the lock simulator) and homeassistant (the tests' own client), and the
         /// ACL `facegate mqtt acl` prints for them.
         var homeAssistant = false
+        /// A `[metrics]` table's lines, if any.
+        var metrics: String?
     }
 
     static let homeAssistantNode = "test_site"
@@ -94,6 +96,7 @@ final class BrokerHarness: @unchecked Sendable {
         match_margin = 0.05
         max_decision_age = \(options.maxDecisionAge * options.scale)
         """ + (options.homeAssistant ? "\n[home_assistant]\nenabled = true\nnode_id = \"\(Self.homeAssistantNode)\"\n" : "")
+            + (options.metrics.map { "\n[metrics]\n\($0)\n" } ?? "")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
         if let openBus {
             mosquitto = openBus

@@ -92,6 +92,10 @@ final class DaemonCommandLineTests: XCTestCase {
             ("facegate-recognizer", ["--socket", "s", "--models", "m", "--threads", "two"], 2, "two"),
             ("facegate-recognizer", ["--models", "m"], 2, "missing --socket (or --config)"),
             ("facegate-recognizer", ["--sokcet", "s", "--models", "m"], 2, "--sokcet"),
+            ("facegate-capture", ["--camera", "a", "--source", "test://", "--socket", "s", "--metrics-listen", "192.0.2.1:9470"], 2,
+             "--metrics-listen: 192.0.2.1:9470 is not a loopback address"),
+            ("facegate-recognizer", ["--socket", "s", "--models", "m", "--metrics-listen", "127.0.0.1"], 2,
+             "--metrics-listen: \"127.0.0.1\" is not host:port"),
             ("facegate-broker", [], 64, "--config"),
             ("facegate-broker", ["--config", "a.toml", "--verbose"], 64, "--verbose"),
         ]

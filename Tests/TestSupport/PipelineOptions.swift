@@ -76,6 +76,8 @@ public struct PipelineOptions: Sendable {
     public var extraMQTTUsers: [String: String] = [:]
     /// More mosquitto.conf lines (`log_type debug` shows "Denied PUBLISH" for refused publishes).
     public var mosquittoConfig: [String] = []
+    /// A `[metrics]` table's lines (nil: none, metrics off).
+    public var metricsTable: String?
 
     public init() {}
 
@@ -191,6 +193,7 @@ public struct PipelineOptions: Sendable {
 
         """
         if let livenessTable { text += "[liveness]\n\(livenessTable)\n" }
+        if let metricsTable { text += "[metrics]\n\(metricsTable)\n" }
         return text
     }
 }

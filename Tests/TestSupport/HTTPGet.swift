@@ -1,0 +1,59 @@
+import Foundation
+
+/// One HTTP/1.0 exchange over TCP to 127.0.0.1, read to the end: what a scraper or a curl sees,
+/// with no HTTP library between (HTTP/1.0, so a Go server answers without chunking).
+public struct HTTPReply: Sendable {
+    public var status: Int
+    /// Header names lower-cased.
+    public var headers: [String: String]
+    public var body: String
+}
+
+public enum HTTPGetError: Error, CustomStringConvertible {
+    case connect(port: UInt16, errno: Int32)
+    case malformed(String)
+    public var description: String {
+        switch self {
+        case let .connect(port, code): "connect to 127.0.0.1:\(port): \(String(cString: strerror(code)))"
+        case let .malformed(text): "not an HTTP reply: \(text.prefix(200))"
+        }
+    }
+}
+
+/// `GET target` (or another `method`) on 127.0.0.1:`port`, at most `timeout` seconds per read.
+public func httpRequest(port: UInt16, target: String, method: String = "GET", timeout: Double = 5) throws -> HTTPReply {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    precondition(fd >= 0)
+    defer { close(fd) }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw HTTPGetError.connect(port: port, errno: errno) }
+    let request = Array("\(method) \(target) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    var data: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        data += buffer[..<n]
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n") else { throw HTTPGetError.malformed(text) }
+    let headLines = text[..<split.lowerBound].components(separatedBy: "\r\n")
+    let statusParts = headLines[0].split(separator: " ")
+    guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw HTTPGetError.malformed(text) }
+    var headers: [String: String] = [:]
+    for line in headLines.dropFirst() {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+}
