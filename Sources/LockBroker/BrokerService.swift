@@ -111,8 +111,8 @@ final class BrokerService: @unchecked Sendable {
             frigateEvents[camera.id] = ObjectEventSet(staleAfter: .seconds(camera.motionMax))
         }
         camerasByFrigate = byFrigate
-        decisionLatency = recorded.makeValueHistogram(name: BrokerMetrics.latencyName, labels: [], buckets: Exposition.secondsBuckets,
-                                                      help: BrokerMetrics.latencyHelp)
+        decisionLatency = recorded.makeValueHistogram(descriptor: Exposition.descriptor(BrokerMetrics.latencyName, help: BrokerMetrics.latencyHelp),
+                                                      buckets: Exposition.secondsBuckets)
         log.info("broker starting", ["run": bootPrefix, "locks": config.locks.count, "cameras": config.cameras.count])
     }
 

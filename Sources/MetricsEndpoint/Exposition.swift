@@ -2,6 +2,12 @@ import Prometheus
 
 /// Prometheus's text exposition format, version 0.0.4, written by swift-prometheus.
 public enum Exposition {
+    /// swift-prometheus names a metric by its parts; ours are whole names already (an empty
+    /// unit adds nothing to the joined name).
+    public static func descriptor(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     /// What `/metrics` answers with; Prometheus picks its parser from it.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -19,14 +25,14 @@ public enum Exposition {
                 let labels = sample.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
                 switch family.kind {
                 case .counter:
-                    let counter = scrape.makeCounter(name: family.name, labels: labels, help: family.help)
+                    let counter = scrape.makeCounter(descriptor: descriptor(family.name, help: family.help), labels: labels)
                     if sample.value == sample.value.rounded(), sample.value >= 0, sample.value < 9.2e18 {
                         counter.increment(by: Int64(sample.value))
                     } else {
                         counter.increment(by: sample.value)
                     }
                 case .gauge:
-                    scrape.makeGauge(name: family.name, labels: labels, help: family.help).set(to: sample.value)
+                    scrape.makeGauge(descriptor: descriptor(family.name, help: family.help), labels: labels).set(to: sample.value)
                 }
             }
         }

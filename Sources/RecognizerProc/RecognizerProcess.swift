@@ -73,8 +73,9 @@ final class RecognizerProcess: @unchecked Sendable {
                         ["model": shapeModel])
         }
 
-        let engineTime = recorded.makeValueHistogram(name: RecognizerMetrics.engineTimeName, labels: [("recognizer", options.name)],
-                                                     buckets: RecognizerMetrics.engineTimeBuckets, help: RecognizerMetrics.engineTimeHelp)
+        let engineTime = recorded.makeValueHistogram(
+            descriptor: Exposition.descriptor(RecognizerMetrics.engineTimeName, help: RecognizerMetrics.engineTimeHelp),
+            labels: [("recognizer", options.name)], buckets: RecognizerMetrics.engineTimeBuckets)
         session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub,
                                 recordEngineTime: { engineTime.record($0) })
         if let path = options.controlSocket {

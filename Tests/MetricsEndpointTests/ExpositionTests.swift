@@ -38,7 +38,7 @@ final class ExpositionTests: XCTestCase {
 
     func testRecordedHistogramIsAppendedWithCumulativeBuckets() {
         let recorded = PrometheusCollectorRegistry()
-        let h = recorded.makeValueHistogram(name: "x_seconds", labels: [("camera", "cam-a")], buckets: [0.1, 1, 10], help: "X.")
+        let h = recorded.makeValueHistogram(descriptor: Exposition.descriptor("x_seconds", help: "X."), labels: [("camera", "cam-a")], buckets: [0.1, 1, 10])
         for v in [0.05, 0.1, 0.5, 20] { h.record(v) }
         let text = Exposition.text([MetricFamily("y", .gauge, help: "Y.", value: 1)], recorded: recorded)
         XCTAssertTrue(text.hasSuffix("""
@@ -79,8 +79,8 @@ final class ExpositionTests: XCTestCase {
             return XCTFail("\(promtool) missing: scripts/setup.sh installs Debian's prometheus package")
         }
         let recorded = PrometheusCollectorRegistry()
-        recorded.makeValueHistogram(name: "facegate_capture_to_decision_seconds", labels: [], buckets: Exposition.secondsBuckets,
-                                    help: "Capture to decision.").record(0.3)
+        recorded.makeValueHistogram(descriptor: Exposition.descriptor("facegate_capture_to_decision_seconds", help: "Capture to decision."),
+                                    buckets: Exposition.secondsBuckets).record(0.3)
         let text = Exposition.text([
             MetricFamily("facegate_unlocks_total", .counter, help: "Unlocks by outcome.",
                          samples: [MetricSample(labels: ["outcome": "delivered"], value: 2)]),
