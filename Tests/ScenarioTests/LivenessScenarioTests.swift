@@ -39,7 +39,16 @@ final class LivenessScenarioTests: ScenarioCase {
         XCTAssertTrue(unlock.reason.contains("unlocked DC006 (confirmed by"), unlock.reason)
         XCTAssertTrue(unlock.reason.contains("planar residual"), unlock.reason)
         print("L1 unlock: \(unlock.reason)")
-        XCTAssertEqual(rows(p, .livenessFailed).count, 0, auditText(p))
+        // On a quiet machine no window of the clip is refused. On a loaded one the recognizer
+        // may see only 3-4 frames in a window, over which the head moved less than a flat
+        // picture may (seen: residual 0.034 < 0.035 over 4 frames): that window is refused,
+        // fail-secure, and a later one with more motion opens. A refusal after the unlock
+        // would be a track judged again after it was settled.
+        let refusals = rows(p, .livenessFailed)
+        for row in refusals {
+            XCTAssertLessThan(row.captureMonotonicNs ?? .max, unlock.captureMonotonicNs ?? 0, auditText(p))
+        }
+        print("L1: \(refusals.count) window(s) refused before the unlock")
     }
 
     /// L2: a still photo of obama and DC006 on `planar`: nothing opens; the audit says
