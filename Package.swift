@@ -131,6 +131,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "FaceEngine"], path: "Tests/TestSupport"),
         // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
         .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents", "ProcessSupport"], path: "Tests/OnvifTestCamera"),
+        // Log's lines, byte for byte, and what reaches stderr from child processes.
+        .testTarget(name: "ProcessSupportTests", dependencies: ["ProcessSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
         .testTarget(name: "WireTransportTests", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),
