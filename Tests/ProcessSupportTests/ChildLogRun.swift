@@ -17,8 +17,8 @@ struct ChildLogRun {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let errURL = dir.appendingPathComponent("stderr"), outURL = dir.appendingPathComponent("stdout")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil) // the FileHandle below throws if not
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
