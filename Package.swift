@@ -32,7 +32,7 @@ let package = Package(
         // Prometheus's registry and text format (brings swift-metrics' CoreMetrics and swift-atomics).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // The logging API libraries log through; ProcessSupport's handler writes their lines as ours.
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: Shared libraries
