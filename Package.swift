@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // Prometheus's registry and text format (brings swift-metrics' CoreMetrics and swift-atomics).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // The logging API libraries log through; ProcessSupport's handler writes their lines as ours.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -41,7 +43,8 @@ let package = Package(
         // Unix sockets, connections with deadlines, the server, the reconnecting client, the tap hub.
         .target(name: "WireTransport", dependencies: ["WireProtocol", "ProcessSupport"]),
         // Logging, signals, sd_notify, backoff, clocks: what every long-running process needs.
-        .target(name: "ProcessSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "ProcessSupport", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         // The one TOML file every process reads its section from.
         .target(name: "FacegateConfig", dependencies: ["TOMLKit", "Vocabulary"]),
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
@@ -131,6 +134,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "FaceEngine"], path: "Tests/TestSupport"),
         // An ONVIF camera's device and event services on 127.0.0.1, with real cameras' quirks.
         .target(name: "OnvifTestCamera", dependencies: ["OnvifEvents", "ProcessSupport"], path: "Tests/OnvifTestCamera"),
+        // Log's lines, byte for byte, and what reaches stderr from child processes.
+        .testTarget(name: "ProcessSupportTests", dependencies: ["ProcessSupport", .product(name: "Logging", package: "swift-log")],
+                    exclude: ["Golden"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["Vocabulary", "WireProtocol", "TestSupport"]),
         .testTarget(name: "WireTransportTests", dependencies: ["WireTransport", "WireProtocol", "ProcessSupport", "TestSupport"]),
         .testTarget(name: "BrokerCoreTests", dependencies: ["Vocabulary", "BrokerCore"]),

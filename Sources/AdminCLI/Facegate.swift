@@ -49,6 +49,7 @@ struct Facegate: ParsableCommand {
     /// Errors this tool can name precisely are printed as one line, `facegate: <what was wrong>`;
     /// only command-line mistakes go through ArgumentParser (message plus usage, exit 64).
     static func main() {
+        Log.bootstrap()
         do {
             var command = try parseAsRoot()
             try command.run()

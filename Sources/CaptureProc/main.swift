@@ -1,2 +1,5 @@
 // facegate-capture: one camera's frames, stamped with their capture time, to the broker.
+import ProcessSupport
+
+Log.bootstrap()
 CaptureCommand.main()

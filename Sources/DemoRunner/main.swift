@@ -1,7 +1,9 @@
 // facegate-demo: `make demo`, the seed's Test 9 story played on the real processes and narrated.
 import ArgumentParser
 import Foundation
+import ProcessSupport
 
+Log.bootstrap()
 do {
     let command = try FacegateDemo.parse()
     exit(DemoRun.run(command))

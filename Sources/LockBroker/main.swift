@@ -43,4 +43,5 @@ struct BrokerCommand: ParsableCommand {
     }
 }
 
+Log.bootstrap()
 BrokerCommand.main()

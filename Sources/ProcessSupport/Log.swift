@@ -1,9 +1,14 @@
 import Foundation
+import Logging
 
 /// Structured log lines in logfmt on stderr: `level=info component=broker camera=cam-a txn=42 msg="…"`.
 ///
 /// stderr because journald and svlogd add the timestamp and keep the lines; logfmt because
 /// `grep txn=42` across every process's log then tells the story of one frame.
+///
+/// A thin layer over swift-log's `Logger` (label = component, `with` fields as metadata): the
+/// lines are written by `LogfmtLogHandler`, the handler `bootstrap()` installs for the whole
+/// process, so libraries that log through swift-log write the same lines to the same stream.
 public struct Log: Sendable {
     public enum Level: Int, Comparable, Sendable, CustomStringConvertible {
         case debug = 0, info, warning, error
@@ -16,11 +21,23 @@ public struct Log: Sendable {
             case .error: "error"
             }
         }
+
+        public var loggerLevel: Logger.Level {
+            switch self {
+            case .debug: .debug
+            case .info: .info
+            case .warning: .warning
+            case .error: .error
+            }
+        }
     }
 
     public let component: String
     /// Fields repeated on every line of this logger (camera id, peer name, ...).
     public let context: [(String, String)]
+    /// The swift-log logger under this one, for a library that takes a `Logger`: its lines
+    /// carry this component and these fields.
+    public let logger: Logger
 
     /// Process-wide minimum level, from `FACEGATE_LOG_LEVEL` (debug|info|warn|error).
     public static let minimumLevel: Level = {
@@ -32,11 +49,27 @@ public struct Log: Sendable {
         }
     }()
 
-    private static let sink = LogSink()
+    /// Installs `LogfmtLogHandler` as swift-log's handler for this process. Each executable
+    /// calls it first thing, before a library can make a `Logger` (a `Logger` keeps the handler
+    /// it was made with); later calls, and the one every `Log` makes, do nothing.
+    public static func bootstrap() {
+        _ = bootstrapped
+    }
+
+    private static let bootstrapped: Void = {
+        LoggingSystem.bootstrap({ label, provider in LogfmtLogHandler(label: label, metadataProvider: provider) },
+                                metadataProvider: nil)
+    }()
 
     public init(component: String, context: [(String, String)] = []) {
+        Log.bootstrap()
         self.component = component
         self.context = context
+        var logger = Logger(label: component)
+        if !context.isEmpty {
+            logger[metadataKey: LogfmtLogHandler.contextKey] = .stringConvertible(LogfmtFields(pairs: context))
+        }
+        self.logger = logger
     }
 
     /// A logger that adds `fields` to every line, e.g. `log.with(["camera": id])`.
@@ -57,49 +90,11 @@ public struct Log: Sendable {
         emit(.error, message, fields)
     }
 
+    /// `Logger` evaluates the message and the fields only for a line it writes, as before.
     private func emit(_ level: Level, _ message: () -> String, _ fields: KeyValuePairs<String, CustomStringConvertible>) {
-        guard level >= Log.minimumLevel else { return }
-        var line = "level=\(level) component=\(component)"
-        for (key, value) in context { line += " \(key)=\(Log.quote(value))" }
-        for (key, value) in fields { line += " \(key)=\(Log.quote(value.description))" }
-        line += " msg=\(Log.quote(message()))\n"
-        Log.sink.write(line)
-    }
-
-    /// logfmt quoting: bare when safe, otherwise double-quoted with escapes, so one event is one line.
-    static func quote(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline || $0 == "\t" }
-        guard needsQuotes else { return value }
-        var out = "\""
-        for ch in value {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.append(ch)
-            }
-        }
-        return out + "\""
-    }
-}
-
-/// One write(2) per line so lines from different threads never interleave.
-final class LogSink: Sendable {
-    private let lock = Locked(())
-    func write(_ line: String) {
-        lock.withLock { _ in writeLocked(line) }
-    }
-
-    private func writeLocked(_ line: String) {
-        let bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if errno == EINTR { continue } else { return } }
-            offset += n
-        }
+        logger.log(level: level.loggerLevel, "\(message())",
+                   metadata: fields.isEmpty ? nil
+                       : [LogfmtLogHandler.fieldsKey: .stringConvertible(LogfmtFields(pairs: fields.map { ($0.key, $0.value.description) }))])
     }
 }
 

@@ -1,2 +1,5 @@
 // facegate-recognizer: frames in from the broker, faces and descriptors out.
+import ProcessSupport
+
+Log.bootstrap()
 RecognizerCommand.main()

@@ -17,6 +17,11 @@ struct FacegateTap: ParsableCommand {
         """,
         subcommands: [Attach.self, Proxy.self]
     )
+
+    static func main() {
+        Log.bootstrap()
+        main(nil)
+    }
 }
 
 struct OutputOptions: ParsableArguments {
