@@ -1,5 +1,4 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
 
 // dlib's HOG scanner and DNN layers are header code compiled into our shim, so our flags
@@ -108,6 +107,7 @@ let package = Package(
         .target(name: "CDlibShim", linkerSettings: [.linkedLibrary("dl")]),
         // dlib's code behind that API (Sources/DlibShimVariant), once per instruction set:
         // each target's one file sets the variant's name and #includes the implementation.
+        // No public headers of their own (publicHeadersPath "."): nothing imports them.
         .target(name: "CDlibShimBaseline", publicHeadersPath: ".",
                 cxxSettings: shimVariantSearchPaths + [.unsafeFlags(shimBaselineFlags)],
                 linkerSettings: shimLinkerSettings),
