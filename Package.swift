@@ -1,14 +1,25 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
 
 // dlib's HOG scanner and DNN layers are header code compiled into our shim, so our flags
-// decide their speed. Build for the host's vector units when it has them (this is a
-// from-source deployment; see README "Performance").
-let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-let hostHasAVX2 = cpuInfo.contains(" avx2") && cpuInfo.contains(" fma")
-let dlibFlags: [String] = ["-O3", "-DNDEBUG", "-DDLIB_NO_GUI_SUPPORT"]
-    + (hostHasAVX2 ? ["-mavx2", "-mfma", "-DDLIB_HAVE_AVX", "-DDLIB_HAVE_SSE2", "-DDLIB_HAVE_SSE3", "-DDLIB_HAVE_SSE41"] : [])
+// decide their speed. The shim is built twice, whatever CPU builds it: a baseline for any
+// x86-64-v2 CPU and an AVX2/FMA variant, each its own shared object; CDlibShim's dispatcher
+// loads the one the CPU runs (see README "Performance" and DlibShimVariant/fg_variant_table.h).
+let shimCommonFlags: [String] = [
+    "-O3", "-DNDEBUG", "-DDLIB_NO_GUI_SUPPORT",
+    // The variant's copies of dlib's and the standard library's inline code stay its own.
+    "-fvisibility=hidden", "-fvisibility-inlines-hidden",
+]
+let shimBaselineFlags = shimCommonFlags + ["-march=x86-64-v2", "-mtune=generic"]
+let shimAVX2Flags = shimCommonFlags + ["-march=x86-64-v2", "-mtune=generic", "-mavx2", "-mfma"]
+let shimLinkerSettings: [LinkerSetting] = [
+    .linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
+    .linkedLibrary("png"), .linkedLibrary("jpeg"),
+    // One exported symbol (the variant's table), every reference bound inside the object.
+    .unsafeFlags(["-Xlinker", "-Bsymbolic",
+                  "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/DlibShimVariant/exports.map"]),
+]
+let shimVariantSearchPaths: [CXXSetting] = [.headerSearchPath("../DlibShimVariant"), .headerSearchPath("../CDlibShim/include")]
 
 let package = Package(
     name: "facegate",
@@ -24,6 +35,9 @@ let package = Package(
         .executable(name: "facegate-demo", targets: ["DemoRunner"]),
         .executable(name: "facegate-onvif", targets: ["OnvifProc"]),
         .library(name: "WireProtocol", targets: ["WireProtocol", "WireTransport"]),
+        // The shim's two variants, loaded at run time by CDlibShim (found beside the executables).
+        .library(name: "FacegateDlibBaseline", type: .dynamic, targets: ["CDlibShimBaseline"]),
+        .library(name: "FacegateDlibAVX2", type: .dynamic, targets: ["CDlibShimAVX2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -91,11 +105,18 @@ let package = Package(
         ]),
 
         // MARK: Recognition
-        // Plain-C API over Debian's libdlib (C++ inside, nothing thrown across the boundary).
-        .target(name: "CDlibShim",
-                cxxSettings: [.unsafeFlags(dlibFlags)],
-                linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("blas"), .linkedLibrary("lapack"),
-                                 .linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        // Plain-C API over Debian's libdlib (C++ inside, nothing thrown across the boundary):
+        // the dispatcher, which loads the variant the CPU runs (or FACEGATE_SHIM names).
+        .target(name: "CDlibShim", linkerSettings: [.linkedLibrary("dl")]),
+        // dlib's code behind that API (Sources/DlibShimVariant), once per instruction set:
+        // each target's one file sets the variant's name and #includes the implementation.
+        // No public headers of their own (publicHeadersPath "."): nothing imports them.
+        .target(name: "CDlibShimBaseline", publicHeadersPath: ".",
+                cxxSettings: shimVariantSearchPaths + [.unsafeFlags(shimBaselineFlags)],
+                linkerSettings: shimLinkerSettings),
+        .target(name: "CDlibShimAVX2", publicHeadersPath: ".",
+                cxxSettings: shimVariantSearchPaths + [.unsafeFlags(shimAVX2Flags)],
+                linkerSettings: shimLinkerSettings),
         // Swift face engine used by the recognizer and by enrollment in the admin CLI.
         .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
         .executableTarget(name: "RecognizerProc", dependencies: [

@@ -14,6 +14,9 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients openssl
   sqlite3 libsqlite3-dev runit
   prometheus   # the metrics tests: a real server scrapes the processes, promtool checks the format
+  # The shim variant tests: objdump reads the baseline's instructions, qemu-x86_64 runs it on
+  # an emulated CPU without AVX (-cpu Nehalem), where an AVX instruction is a SIGILL.
+  binutils qemu-user
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)

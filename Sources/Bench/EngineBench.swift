@@ -54,6 +54,9 @@ enum EngineBench {
         for (name, image) in photos { printRow(name, image, results[name]!["full"]!, referenceFaces[name]) }
         print("   BLAS in use: \(loadedLibraries(matching: ["blas", "lapack"]).joined(separator: ", "))")
 
+        print()
+        try ShimVariantBench.run(facesDirectory: facesDirectory, modelsDirectory: modelsDirectory, repetitions: repetitions)
+
         for (label, width) in [("cap960", 960), ("cap640", 640)] {
             print("\n-- maxDetectWidth \(width): detector sees at most \(width) px across (x2 upsampled);"
                   + " landmarks + descriptors at full resolution")

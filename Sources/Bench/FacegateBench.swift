@@ -5,7 +5,7 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Landmarks.self, EndToEnd.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -77,6 +77,16 @@ struct FacegateBench: ParsableCommand {
         func run() throws {
             try EngineBench.landmarkCost(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
                                          repetitions: repetitions)
+        }
+    }
+
+    struct Shims: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The shim's baseline and AVX2/FMA variants side by side (also part of `engine`).")
+        @Option var repetitions = 7
+        func run() throws {
+            try ShimVariantBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
+                                     repetitions: repetitions)
         }
     }
 

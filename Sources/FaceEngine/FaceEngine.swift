@@ -56,8 +56,19 @@ public final class FaceEngine: @unchecked Sendable {
     private var idle: [OpaquePointer]
     private let condition = NSCondition()
 
-    /// How the C++ part was compiled (dlib version, vector units), for start-up logs.
+    /// For start-up logs: the shim variant engines run by default and why it was chosen
+    /// (FACEGATE_SHIM, or the CPU's units), dlib's version and the variant's compiler flags;
+    /// or why no variant can run here.
     public static var buildInfo: String { String(cString: fg_build_info()) }
+
+    /// Chooses and loads the process's shim variant now, so a process can refuse to start
+    /// with the reason (`shimUnavailable`) instead of at its first frame.
+    public static func loadShim() throws {
+        try ShimCall.run { message, size in fg_shim_load(message, size) }
+    }
+
+    /// The shim variant this engine runs: "baseline" or "avx2".
+    public var shimVariant: String { String(cString: fg_engine_variant(instances[0])) }
 
     /// Loads the models. Throws `modelsDirectoryMissing` / `modelFileMissing(path:)` naming
     /// what is absent, `invalidOptions` for out-of-range settings.
@@ -79,7 +90,8 @@ public final class FaceEngine: @unchecked Sendable {
         var shimOptions = fg_engine_options(
             detector: Int32(options.detector == .hog ? FG_DETECTOR_HOG.rawValue : FG_DETECTOR_MMOD.rawValue),
             upsample: Int32(options.upsample),
-            landmarks: Int32(options.landmarks.rawValue))
+            landmarks: Int32(options.landmarks.rawValue),
+            variant: Int32(Self.shimVariantCode(options.shimVariant).rawValue))
         var created: [OpaquePointer] = []
         do {
             for _ in 0..<options.threads {
@@ -100,6 +112,14 @@ public final class FaceEngine: @unchecked Sendable {
 
     deinit {
         instances.forEach { fg_engine_destroy($0) }
+    }
+
+    private static func shimVariantCode(_ variant: FaceEngineOptions.ShimVariant?) -> fg_shim_variant {
+        switch variant {
+        case nil: FG_SHIM_AUTO
+        case .baseline: FG_SHIM_BASELINE
+        case .avx2: FG_SHIM_AVX2
+        }
     }
 
     // MARK: Detection

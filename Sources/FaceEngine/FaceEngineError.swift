@@ -10,6 +10,9 @@ public enum FaceEngineError: Error, Equatable, CustomStringConvertible {
     case imageLoadFailed(path: String, reason: String)
     case outOfMemory
     case engineFailure(String)
+    /// The variant of the dlib shim asked for cannot run on this CPU, FACEGATE_SHIM names none,
+    /// or its shared object is missing: the reason says which.
+    case shimUnavailable(String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum FaceEngineError: Error, Equatable, CustomStringConvertible {
         case .imageLoadFailed(let path, let reason): "cannot load image \(path): \(reason)"
         case .outOfMemory: "out of memory in the face engine"
         case .engineFailure(let reason): "face engine failure: \(reason)"
+        case .shimUnavailable(let reason): "dlib shim unavailable: \(reason)"
         }
     }
 }
@@ -45,6 +49,7 @@ enum ShimCall {
         case FG_ERR_INVALID_IMAGE: throw FaceEngineError.invalidImage(message)
         case FG_ERR_IMAGE_LOAD: throw FaceEngineError.imageLoadFailed(path: "", reason: message)
         case FG_ERR_OUT_OF_MEMORY: throw FaceEngineError.outOfMemory
+        case FG_ERR_SHIM_UNAVAILABLE: throw FaceEngineError.shimUnavailable(message)
         default: throw FaceEngineError.engineFailure(message)
         }
     }

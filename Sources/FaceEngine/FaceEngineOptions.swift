@@ -14,6 +14,15 @@ public struct FaceEngineOptions: Sendable, Equatable {
         case sixtyEight = 68
     }
 
+    /// Which compiled variant of dlib's code runs (see `FaceEngine.buildInfo`). Both give the
+    /// same boxes and descriptors (within 1e-5); only the speed differs.
+    public enum ShimVariant: String, Sendable, CaseIterable {
+        /// Any x86-64-v2 CPU (SSE4.2, no AVX).
+        case baseline
+        /// CPUs with AVX2 and FMA; asking for it on another CPU is `shimUnavailable`, not a SIGILL.
+        case avx2
+    }
+
     public var modelsDirectory: String
     public var detector: Detector
     /// Times the image is doubled before detection. HOG's smallest face is 80 px; one
@@ -33,19 +42,24 @@ public struct FaceEngineOptions: Sendable, Equatable {
     /// 120 MB with 68-point; a 5-point instance adds the 68-point model, about 65 MB, the
     /// first time it is asked for 68-point shapes).
     public var threads: Int
+    /// nil: the process's choice, the same for every engine in it: FACEGATE_SHIM
+    /// (baseline|avx2|auto), else the fastest variant the CPU runs. Set only to compare them.
+    public var shimVariant: ShimVariant?
 
     /// The model `FaceEngine.landmarks68` fits, relative to `modelsDirectory`; loaded only
     /// when first asked for, so it is not in `requiredModelFiles`.
     public static let landmarks68ModelFile = "shape_predictor_68_face_landmarks.dat"
 
     public init(modelsDirectory: String, detector: Detector = .hog, upsample: Int = 1,
-                landmarks: Landmarks = .five, maxDetectWidth: Int? = nil, threads: Int = 1) {
+                landmarks: Landmarks = .five, maxDetectWidth: Int? = nil, threads: Int = 1,
+                shimVariant: ShimVariant? = nil) {
         self.modelsDirectory = modelsDirectory
         self.detector = detector
         self.upsample = upsample
         self.landmarks = landmarks
         self.maxDetectWidth = maxDetectWidth
         self.threads = threads
+        self.shimVariant = shimVariant
     }
 
     /// The model files these options need, relative to `modelsDirectory`.

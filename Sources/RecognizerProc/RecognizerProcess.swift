@@ -52,7 +52,8 @@ final class RecognizerProcess: @unchecked Sendable {
             log.error("cannot start the face engine", ["error": "\(error)"])
             return 1
         }
-        log.info("face engine ready", ["load_ms": (MonotonicClock.nowNanoseconds() - loadStart) / 1_000_000])
+        log.info("face engine ready", ["load_ms": (MonotonicClock.nowNanoseconds() - loadStart) / 1_000_000,
+                                       "shim": engine.shimVariant])
         let shapeModel = URL(fileURLWithPath: e.modelsDirectory).appendingPathComponent(FaceEngineOptions.landmarks68ModelFile).path
         if options.preloadLandmarks68 && e.landmarks == .five {
             // A missing model is not fatal: locks without liveness still work, and the frames

@@ -8,6 +8,13 @@
  * the caller's buffer (always NUL-terminated when size > 0). No C++ exception ever crosses
  * this boundary.
  *
+ * Variants: dlib's header code is compiled into two shared objects, a baseline for any
+ * x86-64-v2 CPU and one with AVX2/FMA (libFacegateDlibBaseline.so, libFacegateDlibAVX2.so,
+ * next to the executable or in ../lib/facegate from it, or in $FACEGATE_SHIM_DIR). These
+ * functions forward to one of them: by default the one the CPU can run, fastest first, or the
+ * one FACEGATE_SHIM (baseline|avx2|auto) names. A variant the CPU cannot run is never loaded:
+ * asking for it is FG_ERR_SHIM_UNAVAILABLE naming the missing unit, not a SIGILL.
+ *
  * Threads: an fg_engine owns a HOG/MMOD detector and a ResNet whose forward pass stores
  * its activations in the network object, so one engine computes one thing at a time. Each
  * engine serialises its own calls with a mutex (concurrent callers wait, never corrupt
@@ -29,11 +36,14 @@ typedef enum {
     FG_ERR_INVALID_IMAGE = 4,     /* dimensions/stride/length of a pixel buffer inconsistent */
     FG_ERR_IMAGE_LOAD = 5,        /* file unreadable or not a JPEG/PNG/BMP dlib can decode */
     FG_ERR_OUT_OF_MEMORY = 6,
-    FG_ERR_INTERNAL = 7
+    FG_ERR_INTERNAL = 7,
+    FG_ERR_SHIM_UNAVAILABLE = 8   /* the variant asked for cannot run here or was not found: message says which and why */
 } fg_status;
 
 typedef enum { FG_DETECTOR_HOG = 0, FG_DETECTOR_MMOD = 1 } fg_detector;
 typedef enum { FG_PIXEL_RGB24 = 0, FG_PIXEL_GRAY8 = 1 } fg_pixel_format;
+/* AUTO: the process's choice (FACEGATE_SHIM, else the CPU). The others force one variant. */
+typedef enum { FG_SHIM_AUTO = 0, FG_SHIM_BASELINE = 1, FG_SHIM_AVX2 = 2 } fg_shim_variant;
 
 enum { FG_DESCRIPTOR_LENGTH = 128, FG_MAX_LANDMARKS = 68, FG_MAX_UPSAMPLE = 3, FG_MAX_IMAGE_SIDE = 16384 };
 
@@ -41,6 +51,7 @@ typedef struct {
     int32_t detector;   /* fg_detector */
     int32_t upsample;   /* 0...FG_MAX_UPSAMPLE: pyramid_up steps before detection */
     int32_t landmarks;  /* 5 or 68 */
+    int32_t variant;    /* fg_shim_variant: which compiled variant of dlib's code the engine runs */
 } fg_engine_options;
 
 /* A caller-owned pixel buffer: row r starts at pixels + r * stride. */
@@ -68,7 +79,7 @@ typedef struct {
 
 typedef struct fg_engine fg_engine;
 
-/* Loads the models the options need from models_dir. */
+/* Loads the models the options need from models_dir, on the variant options->variant names. */
 fg_status fg_engine_create(const char *models_dir, const fg_engine_options *options,
                            fg_engine **out_engine, char *message, size_t message_size);
 
@@ -127,8 +138,21 @@ fg_status fg_load_rgb_image(const char *path, uint8_t **out_pixels, int32_t *out
 
 void fg_free_pixels(uint8_t *pixels);
 
-/* Human-readable description of how the shim was compiled (vector units), for logs. */
+/*
+ * Loads the variant FG_SHIM_AUTO resolves to (FACEGATE_SHIM, else the CPU) now rather than at
+ * the first call, so a process can refuse to start with the reason (a bad FACEGATE_SHIM, avx2
+ * forced on a CPU without it, a missing .so). The choice is made once per process.
+ */
+fg_status fg_shim_load(char *message, size_t message_size);
+
+/*
+ * For logs: the variant FG_SHIM_AUTO runs and why it was chosen, dlib's version and the
+ * variant's compiler flags; or why no variant could be loaded. Loads it if not yet loaded.
+ */
 const char *fg_build_info(void);
+
+/* The variant an engine runs: "baseline" or "avx2". */
+const char *fg_engine_variant(const fg_engine *engine);
 
 #ifdef __cplusplus
 }
