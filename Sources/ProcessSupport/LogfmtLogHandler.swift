@@ -75,19 +75,29 @@ public struct LogfmtLogHandler: LogHandler {
 
     /// logfmt quoting: bare when safe, otherwise double-quoted with escapes, so one event is one line.
     static func quote(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline || $0 == "\t" }
+        // By scalar, not by Character: "\r\n" is one Character, equal to neither "\r" nor "\n",
+        // and written raw it would split one event into two lines (a value from a camera or a
+        // peer could forge a log line). Other line breaks and controls become \u{…}.
+        let needsQuotes = value.isEmpty || value.unicodeScalars.contains {
+            $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || Self.isControlOrBreak($0)
+        }
         guard needsQuotes else { return value }
         var out = "\""
-        for ch in value {
-            switch ch {
+        for scalar in value.unicodeScalars {
+            switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            default: out.append(ch)
+            case _ where Self.isControlOrBreak(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
+    }
+
+    private static func isControlOrBreak(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar == "\u{2028}" || scalar == "\u{2029}"
     }
 }
