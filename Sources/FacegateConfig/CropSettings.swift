@@ -1,8 +1,8 @@
 /// `[crops]`: the small picture the broker keeps of every face it judges (dlib's aligned chip,
-/// a ~5 kB JPEG, in the database beside the face's audit row), and how long it keeps them.
+/// a ~5.6 kB JPEG, in the database beside the face's audit row), and how long it keeps them.
 ///
 /// The defaults fit a Raspberry-Pi-sized disk (a 16-32 GB SD card): at most 200 MB of crops
-/// (about 40,000 faces), none older than 30 days, whichever limit is reached first; the
+/// (about 35,000 faces), none older than 30 days, whichever limit is reached first; the
 /// oldest go first. The audit rows themselves are kept whatever happens to their crops.
 public struct CropSettings: Equatable, Sendable {
     /// false: no crop is kept (the recognizer still sends them; the broker drops them).

@@ -15,7 +15,7 @@ public struct FaceChip: Hashable, Sendable {
     /// dlib's chip side, and the most the wire admits on a side.
     public static let side = 150
     public static let maxSide = 1024
-    /// A 150×150 JPEG at the recognizer's quality is 4–6 kB; anything near this is not ours.
+    /// A 150×150 JPEG at the recognizer's quality is 4–7 kB; anything near this is not ours.
     public static let maxBytes = 256 * 1024
 
     public var format: Format
