@@ -99,4 +99,36 @@ final class FaceCropScenarioTests: ScenarioCase {
         XCTAssertEqual(alexUnlock.unlockedLocks, ["DC001"])
         assertSettledUnlocks(p, ["DC006": 1, "DC001": 1])
     }
+
+    /// The running broker prunes on its schedule: with room for two or three crops and a prune
+    /// every 0.5 s, a stranger in front of the camera for a while leaves at most that much,
+    /// the newest, and every audit row; with crops disabled none is kept at all.
+    func testTheBrokerPrunesCropsToTheConfiguredSizeAndKeepsNoneWhenDisabled() throws {
+        let limit = 15_000 // bytes; a stranger's crop is ~5-7 kB of JPEG and 512 of descriptor
+        let p = try makePipeline { $0.cropsTable = "max_total_mb = \(Double(limit) / 1e6)\nprune_interval = 0.5\n" }
+        try p.touch("DC001")
+        try p.show("alex-lacamoire.png")
+        waitForDecision(p, .unknownFace, count: 5)
+        p.hide()
+        XCTAssertTrue(settle(p), p.dump())
+        let s = try store(p)
+        XCTAssertTrue(waitUntil(timeout: 10) { ((try? s.cropBytes()) ?? .max) <= Int64(limit) }, "crops: \((try? s.cropBytes()) ?? -1) bytes")
+        let rows = try s.auditTail(limit: 1_000)
+        XCTAssertGreaterThanOrEqual(rows.count, 5)
+        let kept = try s.auditIDsWithCrop(rows.map(\.id))
+        XCTAssertFalse(kept.isEmpty, "the newest crop fits")
+        XCTAssertLessThan(kept.count, rows.count, "some were pruned")
+        XCTAssertEqual(kept, Set(rows.map(\.id).suffix(kept.count)), "the oldest went first")
+        XCTAssertFalse(p.brokerLines("msg=\"face crops pruned\"").isEmpty, p.dump())
+        p.shutdown()
+
+        let off = try makePipeline { $0.cropsTable = "enabled = false\n" }
+        try off.touch("DC001")
+        try off.show("alex-lacamoire.png")
+        waitForDecision(off, .unknownFace)
+        off.hide()
+        XCTAssertTrue(settle(off), off.dump())
+        XCTAssertEqual(try store(off).cropCount(), 0)
+        XCTAssertFalse(audit(off).isEmpty)
+    }
 }
