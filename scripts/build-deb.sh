@@ -18,8 +18,9 @@ version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/ProcessSuppo
 [ -n "$version" ] || { echo "build-deb: no version in Sources/ProcessSupport/FacegateVersion.swift" >&2; exit 1; }
 # Only the processes a site runs; facegate-bench, -demo and -locksim stay in the checkout.
 products=(facegate-broker facegate-capture facegate-recognizer facegate-onvif facegate-tap facegate)
-# Debian's hardening (lintian checks it): read-only relocations, bound at load.
-swift_link=(-Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
+# Debian's hardening (lintian checks it): read-only relocations, bound at load. No RUNPATH
+# ($ORIGIN): every library comes from Debian's paths.
+swift_link=(-Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --disable-local-rpath)
 
 for p in "${products[@]}"; do
   swift build -c release --static-swift-stdlib --scratch-path "$out" --product "$p" "${swift_link[@]}"
@@ -69,9 +70,14 @@ for u in deploy/systemd/*.service deploy/systemd/facegate.target; do
 done
 sed -e 's#/usr/local/#/usr/#g' deploy/systemd/facegate.tmpfiles | grep -v '^#' > "$pkg/usr/lib/tmpfiles.d/facegate.conf"
 chmod 0644 "$pkg/usr/lib/tmpfiles.d/facegate.conf"
-# The configuration: the example, with the models where facegate-models puts them.
+# The configuration: the example, with the models where facegate-models puts them and without
+# an MQTT login, which is the site's: `facegate config check` refuses it until one is set, so
+# postinst does not start the target on the example's locks and cameras.
 sed -e 's#^models_dir = "/var/lib/facegate/models"#models_dir = "/usr/share/facegate/models"#' \
+    -e 's#^username = "facegate"$#\# username = "facegate"   \# the site'"'"'s MQTT login: required (see above)#' \
   deploy/facegate.example.toml > "$pkg/etc/facegate/facegate.toml"
+grep -q '^# username = "facegate"' "$pkg/etc/facegate/facegate.toml" \
+  || { echo "build-deb: [mqtt] username not found in deploy/facegate.example.toml" >&2; exit 1; }
 grep -q '^models_dir = "/usr/share/facegate/models"' "$pkg/etc/facegate/facegate.toml" \
   || { echo "build-deb: recognizer.models_dir not found in deploy/facegate.example.toml" >&2; exit 1; }
 chmod 0644 "$pkg/etc/facegate/facegate.toml"
