@@ -23,7 +23,11 @@ products=(facegate-broker facegate-capture facegate-recognizer facegate-onvif fa
 swift_link=(-Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --disable-local-rpath)
 
 for p in "${products[@]}"; do
-  swift build -c release --static-swift-stdlib --scratch-path "$out" --product "$p" "${swift_link[@]}"
+  extra=()
+  # facegate-onvif's HTTP is Foundation's URLSession: the static FoundationNetworking calls
+  # libcurl, which SwiftPM does not add to a static link (libcurl4-openssl-dev: setup.sh).
+  [ "$p" = facegate-onvif ] && extra=(-Xlinker -lcurl)
+  swift build -c release --static-swift-stdlib --scratch-path "$out" --product "$p" "${swift_link[@]}" "${extra[@]}"
 done
 bin=$(swift build -c release --static-swift-stdlib --scratch-path "$out" --show-bin-path)
 
@@ -38,11 +42,15 @@ shim_link=(-Wl,-Bsymbolic -Wl,--version-script=Sources/DlibShimVariant/exports.m
 build_shim() { # name source extra-flags...
   local name=$1 src=$2; shift 2
   local target="$out/shim/lib$name.so"
-  if [ ! -f "$target" ] || [ -n "$(find Sources/DlibShimVariant Sources/CDlibShim/include "$src" scripts/build-deb.sh -newer "$target" -print -quit)" ]; then
+  local command="$cxx ${shim_common[*]} $* $src -o $target ${shim_link[*]}"
+  # Rebuilt when a source is newer or the command line changed (about a minute of CPU each).
+  if [ ! -f "$target" ] || [ "$(cat "$target.command" 2>/dev/null)" != "$command" ] \
+     || [ -n "$(find Sources/DlibShimVariant Sources/CDlibShim/include "$src" -newer "$target" -print -quit)" ]; then
     mkdir -p "$out/shim"
     echo "build-deb: $cxx lib$name.so"
     "$cxx" "${shim_common[@]}" "$@" "$src" -o "$target.part" "${shim_link[@]}"
     mv "$target.part" "$target"
+    echo "$command" > "$target.command"
   fi
 }
 build_shim FacegateDlibBaseline Sources/CDlibShimBaseline/facegate_dlib_baseline.cpp
@@ -112,7 +120,7 @@ Version: $version
 Architecture: amd64
 Maintainer: facegate <dev@facegate.local>
 Installed-Size: $installed_size
-Depends: $shlibs, adduser, systemd, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-libav, facegate-models (>= 0.3.0)
+Depends: $shlibs, libopenblas0, adduser, systemd, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-libav, facegate-models (>= 0.3.0)
 Recommends: mosquitto
 Suggests: mosquitto-clients, prometheus
 Section: net
@@ -130,7 +138,9 @@ EOF
 (cd "$pkg" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 0644 "$pkg/DEBIAN/md5sums" "$pkg/DEBIAN/control"
 deb="$out/facegate_${version}_amd64.deb"
-dpkg-deb --root-owner-group -Zxz --build "$pkg" "$deb"
+# gzip: six executables of 70-80 MB (the Swift runtime, Foundation and ICU's data in each) take
+# xz minutes on two cores; gzip takes seconds.
+dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb"
 
 # ---------------------------------------------------------------- facegate-models (all)
 # Large and rarely changing: rebuilt only when missing. fetch-models.sh downloads the PyPI

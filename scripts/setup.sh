@@ -20,6 +20,7 @@ packages=(
   # make deb: dpkg-deb/dpkg-shlibdeps, lintian; the unit tests' systemd-analyze (offline);
   # make package-test: a Debian root booted under systemd-nspawn.
   dpkg-dev lintian systemd debootstrap systemd-container bc procps
+  libcurl4-openssl-dev   # the static FoundationNetworking of facegate-onvif links libcurl
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)
