@@ -71,6 +71,8 @@ strip --strip-debug "$pkg"/usr/bin/* "$pkg"/usr/lib/facegate/*.so
 # under MemoryDenyWriteExecute=yes).
 backtrace=$(dirname "$(command -v swift)")/../libexec/swift/linux/swift-backtrace-static
 install -m 0755 -s "$backtrace" "$pkg/usr/lib/facegate/swift-backtrace-static"
+# Its RUNPATH points into the toolchain ($ORIGIN/../../../lib/swift/linux); it needs nothing there.
+patchelf --remove-rpath "$pkg/usr/lib/facegate/swift-backtrace-static"
 # The units as in deploy/systemd, with the packaged paths.
 for u in deploy/systemd/*.service deploy/systemd/facegate.target; do
   sed -e 's#/usr/local/#/usr/#g' "$u" > "$pkg/lib/systemd/system/$(basename "$u")"
@@ -97,7 +99,7 @@ changelog() { # package version
     "$1" "$2" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     "$(date -R -d "@$(git log -1 --format=%ct 2>/dev/null || date +%s)")"
 }
-changelog facegate "$version" | gzip -9n > "$pkg/usr/share/doc/facegate/changelog.Debian.gz"
+changelog facegate "$version" | gzip -9n > "$pkg/usr/share/doc/facegate/changelog.gz"
 install -m 0644 packaging/facegate.lintian-overrides "$pkg/usr/share/lintian/overrides/facegate"
 install -m 0644 packaging/facegate.conffiles "$pkg/DEBIAN/conffiles"
 for s in postinst prerm postrm; do install -m 0755 "packaging/facegate.$s" "$pkg/DEBIAN/$s"; done
@@ -147,7 +149,7 @@ dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb"
 # package once into .cache/models and checks each file's SHA-256; they are checked again here.
 models_version=0.3.0
 models_deb="$out/facegate-models_${models_version}_all.deb"
-if [ ! -f "$models_deb" ] || [ packaging/facegate-models.sha256 -nt "$models_deb" ] || [ scripts/build-deb.sh -nt "$models_deb" ]; then
+if [ ! -f "$models_deb" ] || [ packaging/facegate-models.sha256 -nt "$models_deb" ] || [ packaging/facegate-models.lintian-overrides -nt "$models_deb" ] || [ scripts/build-deb.sh -nt "$models_deb" ]; then
   scripts/fetch-models.sh "$root/.cache/models"
   mpkg="$out/pkg/facegate-models"
   rm -rf "$mpkg" && mkdir -p "$mpkg/DEBIAN" "$mpkg/usr/share/facegate/models" "$mpkg/usr/share/doc/facegate-models"
@@ -157,7 +159,9 @@ if [ ! -f "$models_deb" ] || [ packaging/facegate-models.sha256 -nt "$models_deb
   (cd "$mpkg/usr/share/facegate/models" && sha256sum --quiet -c "$root/packaging/facegate-models.sha256")
   install -m 0644 packaging/facegate-models.sha256 "$mpkg/usr/share/facegate/models/SHA256SUMS"
   install -m 0644 packaging/facegate-models.copyright "$mpkg/usr/share/doc/facegate-models/copyright"
-  changelog facegate-models "$models_version" | gzip -9n > "$mpkg/usr/share/doc/facegate-models/changelog.Debian.gz"
+  install -d "$mpkg/usr/share/lintian/overrides"
+  install -m 0644 packaging/facegate-models.lintian-overrides "$mpkg/usr/share/lintian/overrides/facegate-models"
+  changelog facegate-models "$models_version" | gzip -9n > "$mpkg/usr/share/doc/facegate-models/changelog.gz"
   cat > "$mpkg/DEBIAN/control" <<EOF
 Package: facegate-models
 Version: $models_version

@@ -44,6 +44,9 @@ mkdir -p /run/systemd/nspawn
 mountpoint -q /run/systemd/nspawn || mount -t tmpfs tmpfs /run/systemd/nspawn
 
 work=$(mktemp -d /tmp/fg-package-test.XXXXXX)
+# What stays after the run: the journals of the watchdog restarts, the install and removal.
+logs=${FACEGATE_PACKAGE_TEST_LOGS:-/tmp/fg-package-test-logs}
+rm -rf "$logs" && mkdir -p "$logs"
 root=$work/root
 machine=fgpt$$
 nspawn_pid=
@@ -68,7 +71,7 @@ offline() {
 }
 say "apt-get install ./$(basename "$models_deb") ./$(basename "$deb") mosquitto"
 offline apt-get update -q >/dev/null
-install_log=$work/install.log
+install_log=$logs/install.log
 offline apt-get install -y -q --no-install-recommends mosquitto "/debs/$(basename "$models_deb")" "/debs/$(basename "$deb")" \
   >"$install_log" 2>&1 || { cat "$install_log"; fail "apt-get install"; }
 grep -q "facegate.target is" "$install_log" || { cat "$install_log"; fail "postinst did not report the unchecked configuration"; }
@@ -204,11 +207,12 @@ for u in "${units[@]}"; do
   took=$(echo "$(date +%s.%N) - $t0" | bc)
   [ "$new" != 0 ] && [ "$new" != "$old" ] || fail "$u not restarted by its watchdog after SIGSTOP of $old"
   journal=$(inside journalctl --no-pager -o cat -u "$u" --since "$since")
+  echo "$journal" > "$logs/watchdog-$u.log"
   echo "$journal" | grep -q "Watchdog timeout" || { echo "$journal" | tail -30; fail "$u: no watchdog timeout in the journal"; }
   echo "$journal" | grep -q "Backtracing from\|Program crashed" || { echo "$journal" | tail -30; fail "$u: no backtrace of pid $old in the journal"; }
   frames=$(echo "$journal" | grep -c ' in facegate-\| in libc.so' || true)
   say "$u: SIGSTOP $old -> watchdog ($wd, abort $abort) -> READY again as $new after $(printf '%.1f' "$took") s; backtrace in the journal ($frames frame lines)"
-  echo "$journal" | grep -m1 -A12 "Program crashed" | sed 's/^/    /'
+  { echo "$journal" | grep -m1 -A14 "Program crashed\|Backtracing from" || true; } | sed 's/^/    /'
   # WatchdogSec + TimeoutAbortSec + RestartSec + start-up: within 20 s over the watchdog period.
   wd_s=$(echo "$wd" | sed 's/s$//'); abort_s=$(echo "$abort" | sed 's/s$//')
   limit=$(( ${wd_s%%[!0-9]*} + ${abort_s%%[!0-9]*} + 10 ))
@@ -225,7 +229,7 @@ for u in "${units[@]}" facegate-onvif@cam-a.service; do
 done
 
 # 7. dpkg -r: no process left, the configuration kept.
-inside dpkg -r facegate >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "dpkg -r facegate"; }
+inside dpkg -r facegate >"$logs/remove.log" 2>&1 || { cat "$logs/remove.log"; fail "dpkg -r facegate"; }
 sleep 1
 left=$(inside sh -c 'for p in /proc/[0-9]*; do c=$(cat $p/comm 2>/dev/null); case "$c" in facegate*) echo "${p#/proc/} $c";; esac; done')
 [ -z "$left" ] || fail "processes left after dpkg -r: $left"

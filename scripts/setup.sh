@@ -21,6 +21,7 @@ packages=(
   # make package-test: a Debian root booted under systemd-nspawn.
   dpkg-dev lintian systemd debootstrap systemd-container bc procps
   libcurl4-openssl-dev   # the static FoundationNetworking of facegate-onvif links libcurl
+  patchelf               # the packaged swift-backtrace-static loses its toolchain RUNPATH
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)
