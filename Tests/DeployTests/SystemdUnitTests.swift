@@ -49,6 +49,7 @@ final class SystemdUnitTests: XCTestCase {
             XCTAssertGreaterThan(watchdog, 0, name)
             let abort = try XCTUnwrap(try settings(name, "TimeoutAbortSec").last.flatMap { Int($0) }, "\(name): TimeoutAbortSec")
             XCTAssertLessThanOrEqual(abort, 10, "\(name): a hung process is killed within WatchdogSec + TimeoutAbortSec")
+            XCTAssertEqual(try settings(name, "KillMode"), ["mixed"], "\(name): the SIGABRT must spare the backtracer child")
             let backtrace = try settings(name, "Environment").filter { $0.hasPrefix("SWIFT_BACKTRACE=") }
             XCTAssertEqual(backtrace.count, 1, "\(name): one SWIFT_BACKTRACE")
             let options = Set((backtrace.first ?? "").dropFirst("SWIFT_BACKTRACE=".count).split(separator: ",").map(String.init))
