@@ -18,6 +18,11 @@ packages=(
   # The shim variant tests: objdump reads the baseline's instructions, qemu-x86_64 runs it on
   # an emulated CPU without AVX (-cpu Nehalem), where an AVX instruction is a SIGILL.
   binutils qemu-user
+  # make deb: dpkg-deb/dpkg-shlibdeps, lintian; the unit tests' systemd-analyze (offline);
+  # make package-test: a Debian root booted under systemd-nspawn.
+  dpkg-dev lintian systemd debootstrap systemd-container bc procps
+  libcurl4-openssl-dev   # the static FoundationNetworking of facegate-onvif links libcurl
+  patchelf               # the packaged swift-backtrace-static loses its toolchain RUNPATH
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)
