@@ -76,6 +76,9 @@ public final class FaceEngine: @unchecked Sendable {
         guard (1...64).contains(options.threads) else {
             throw FaceEngineError.invalidOptions("threads \(options.threads) outside 1...64")
         }
+        guard (1...Int(FG_MAX_FRAME_THREADS)).contains(options.frameThreads) else {
+            throw FaceEngineError.invalidOptions("frame threads \(options.frameThreads) outside 1...\(FG_MAX_FRAME_THREADS)")
+        }
         guard (0...Int(FG_MAX_UPSAMPLE)).contains(options.upsample) else {
             throw FaceEngineError.invalidOptions("upsample \(options.upsample) outside 0...\(FG_MAX_UPSAMPLE)")
         }
@@ -100,6 +103,11 @@ public final class FaceEngine: @unchecked Sendable {
                     fg_engine_create(options.modelsDirectory, &shimOptions, &engine, message, size)
                 }
                 created.append(engine!)
+                if options.frameThreads > 1 {
+                    try ShimCall.run { message, size in
+                        fg_set_frame_threads(engine, Int32(options.frameThreads), message, size)
+                    }
+                }
             }
         } catch {
             created.forEach { fg_engine_destroy($0) }
