@@ -10,6 +10,8 @@ import WireProtocol
 /// only then (they cost a shape fit per face).
 struct DetectProcessor: Sendable {
     let engine: FaceEngine
+    /// Per camera: what its door needs (`[[cameras]] min_face_px`, zones) as a scan plan.
+    var doors: [String: DoorDetection] = [:]
 
     struct Answer: Sendable {
         var message: Message
@@ -21,10 +23,12 @@ struct DetectProcessor: Sendable {
         let frame = detect.frame
         do {
             // Highest detector score first: beyond the wire's limit the weakest go.
+            let plan = doors[frame.camera]?.plan(frame: ImageSize(width: Int(frame.width), height: Int(frame.height)),
+                                                 upsample: engine.options.upsample)
             let analysis = try frame.pixels.withUnsafeBytes { pixels in
                 try engine.analyze(pixels: pixels, format: frame.format, width: Int(frame.width), height: Int(frame.height),
                                    stride: Int(frame.stride), maxFaces: WireLimits.maxFaces,
-                                   landmarks68: detect.snapshot.landmarksWanted)
+                                   landmarks68: detect.snapshot.landmarksWanted, plan: plan)
             }
             // A box clipped to nothing (a face wholly beyond the edge) is no face the wire admits.
             let faces = analysis.faces.map(\.detected).filter { !$0.box.isEmpty }
