@@ -14,6 +14,7 @@ packages=(
   libmosquitto-dev mosquitto mosquitto-clients openssl
   sqlite3 libsqlite3-dev runit
   prometheus   # the metrics tests: a real server scrapes the processes, promtool checks the format
+  libjpeg62-turbo-dev   # CJpegEncoder: the face crops' JPEGs (libjpeg-dev above depends on it; named for clarity)
   # The shim variant tests: objdump reads the baseline's instructions, qemu-x86_64 runs it on
   # an emulated CPU without AVX (-cpu Nehalem), where an AVX instruction is a SIGILL.
   binutils qemu-user

@@ -6,7 +6,8 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EqualWork.self, Detect.self, EndToEnd.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EqualWork.self,
+                      Detect.self, EndToEnd.self, Crops.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -33,7 +34,18 @@ struct FacegateBench: ParsableCommand {
             print()
             try EngineBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
             print()
+            try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
+            print()
             try EndToEndBench.run()
+        }
+    }
+
+    struct Crops: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Face crop size and JPEG encode time per face, raw next to JPEG.")
+        @Option var repetitions = 21
+        func run() throws {
+            try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
+                              repetitions: repetitions)
         }
     }
 

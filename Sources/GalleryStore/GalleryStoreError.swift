@@ -15,6 +15,11 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     case invalidField(name: String, reason: String)
     case duplicateFace(member: String, sourceSHA256: String, model: String)
     case unknownFace(Int64)
+    case unknownAuditRow(Int64)
+    case duplicateCrop(auditID: Int64)
+    case noCrop(auditID: Int64)
+    /// A matched member's crop keeps no descriptor, so there is nothing to enroll from it.
+    case cropWithoutDescriptor(auditID: Int64)
     /// A stored row no longer decodes (edited by hand, or a disk fault).
     case corruptRow(table: String, id: Int64, reason: String)
 
@@ -33,6 +38,11 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         case let .duplicateFace(member, hash, model):
             "\(member) already has a face from image \(hash.prefix(12))… with model \(model)"
         case let .unknownFace(id): "no face with id \(id)"
+        case let .unknownAuditRow(id): "no audit row with id \(id)"
+        case let .duplicateCrop(id): "audit row \(id) already has a face crop"
+        case let .noCrop(id): "audit row \(id) has no face crop (none was kept, or it was pruned)"
+        case let .cropWithoutDescriptor(id):
+            "the face crop of audit row \(id) has no descriptor (only faces no member matched keep one); it cannot be enrolled"
         case let .corruptRow(table, id, reason): "corrupt row \(id) in \(table): \(reason)"
         }
     }

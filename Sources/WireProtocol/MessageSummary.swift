@@ -41,6 +41,7 @@ public enum MessageSummary {
                     let (right, left) = (centre(landmarks[.rightEye]), centre(landmarks[.leftEye]))
                     parts.append("landmarks=\(landmarks.points.count) eyes=\(right)/\(left)")
                 }
+                if let chip = face.chip { parts.append("chip=\(chip.format.name):\(chip.width)x\(chip.height):\(chip.bytes.count)B") }
             }
         case let .credit(c):
             parts.append("count=\(c.count)")
@@ -113,6 +114,11 @@ public enum MessageSummary {
                                                          "quality": Double(f.quality)]
                               // All 68 points: the JSON output is for tools that draw or judge them.
                               if let landmarks = f.landmarks { face["landmarks"] = landmarks.points.map { [Double($0.x), Double($0.y)] } }
+                              // The picture's size, not its bytes: the tap summarises.
+                              if let chip = f.chip {
+                                  face["chip"] = ["format": chip.format.name, "width": chip.width, "height": chip.height,
+                                                  "bytes": chip.bytes.count] as [String: Any]
+                              }
                               return face
                           }]) { $1 }
         case let .credit(c):

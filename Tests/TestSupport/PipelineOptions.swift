@@ -78,6 +78,8 @@ public struct PipelineOptions: Sendable {
     public var mosquittoConfig: [String] = []
     /// A `[metrics]` table's lines (nil: none, metrics off).
     public var metricsTable: String?
+    /// A `[crops]` table's lines (nil: none, the defaults).
+    public var cropsTable: String?
 
     public init() {}
 
@@ -194,6 +196,7 @@ public struct PipelineOptions: Sendable {
         """
         if let livenessTable { text += "[liveness]\n\(livenessTable)\n" }
         if let metricsTable { text += "[metrics]\n\(metricsTable)\n" }
+        if let cropsTable { text += "[crops]\n\(cropsTable)\n" }
         return text
     }
 }

@@ -32,6 +32,22 @@ final class SummaryTests: XCTestCase {
         XCTAssertTrue(MessageSummary.jsonLine(object).contains("\"landmarks\":[[0,0],[1,2],"), MessageSummary.jsonLine(object))
     }
 
+    /// Version 3's chip: its format, size and byte count, never its bytes.
+    func testResultShowsTheChipsSizeNotItsBytes() throws {
+        guard case let .result(r) = Golden.vectors.first(where: { $0.name == "result-chip" })!.message else {
+            return XCTFail("not a result")
+        }
+        let text = MessageSummary.text(.result(r))
+        XCTAssertTrue(text.hasSuffix("face0=(1,2,3,4) q=1.00 chip=jpeg:150x2:4B"), text)
+        XCTAssertFalse(MessageSummary.text(result(landmarks: nil)).contains("chip"))
+        let faces = try XCTUnwrap(MessageSummary.json(.result(r))["faces"] as? [[String: Any]])
+        let chip = try XCTUnwrap(faces[0]["chip"] as? [String: Any])
+        XCTAssertEqual(chip["format"] as? String, "jpeg")
+        XCTAssertEqual(chip["width"] as? Int, 150)
+        XCTAssertEqual(chip["height"] as? Int, 2)
+        XCTAssertEqual(chip["bytes"] as? Int, 4)
+    }
+
     func testDetectSaysWhenLandmarksAreWanted() throws {
         guard case var .detect(detect) = Golden.vectors.first(where: { $0.name == "detect-landmarks" })!.message else {
             return XCTFail("not a detect")
