@@ -81,7 +81,8 @@ enum EngineBench {
 
         let venv = pythonVenv ?? URL(fileURLWithPath: modelsDirectory).deletingLastPathComponent()
             .appendingPathComponent("pybench").path
-        print("\n-- dlib's Python binding: face_recognition 1.3.0 defaults (HOG upsample 1, 'small' 5-point model)")
+        print("\n-- dlib's Python binding: face_recognition 1.3.0 defaults (HOG upsample 1, 'small' 5-point model);"
+              + " Python always at full resolution, so the cap640 column is not equal work (see the equal-work table)")
         switch PythonComparison.measure(venv: venv, modelsDirectory: modelsDirectory, facesDirectory: facesDirectory,
                                         photos: framePhotos, repetitions: repetitions) {
         case .failure(let reason):
@@ -101,6 +102,9 @@ enum EngineBench {
             }
             print("   ratios are frames/s ours / frames/s Python (python ms / our ms), one frame at a time")
         }
+        print()
+        try EqualWorkBench.run(facesDirectory: facesDirectory, modelsDirectory: modelsDirectory, repetitions: repetitions,
+                               pythonVenv: venv)
 
         for width in [nil, 640] as [Int?] {
             print("\n-- facegate-recognizer process through its socket vs the same engine in-process"
@@ -477,19 +481,7 @@ enum PythonComparison {
     static func measure(venv: String, modelsDirectory: String, facesDirectory: String, photos: [String],
                         repetitions: Int) -> Result<Figures, BenchFailure> {
         let python = venv + "/bin/python"
-        if !FileManager.default.isExecutableFile(atPath: python) {
-            print("   making \(venv) (pip install face_recognition==1.3.0 dlib-bin numpy Pillow) ...")
-            for step in [["python3", "-m", "venv", venv],
-                         [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "dlib-bin", "numpy", "Pillow"],
-                         [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                          "face_recognition==1.3.0"]] {
-                let (status, output) = runCommand(step)
-                if status != 0 {
-                    try? FileManager.default.removeItem(atPath: venv)
-                    return .failure(BenchFailure("\(step.joined(separator: " ")) failed: \(lastLine(output))"))
-                }
-            }
-        }
+        if case .failure(let reason) = ensureVenv(venv) { return .failure(reason) }
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("facegate-pybench-\(getpid()).py")
         defer { try? FileManager.default.removeItem(at: script) }
         do { try pythonScript.write(to: script, atomically: true, encoding: .utf8) } catch {
@@ -507,6 +499,23 @@ enum PythonComparison {
             }
         }
         return figures.frames.isEmpty ? .failure(BenchFailure("no figures from python: \(lastLine(output))")) : .success(figures)
+    }
+
+    /// Makes the venv on first use.
+    static func ensureVenv(_ venv: String) -> Result<Void, BenchFailure> {
+        guard !FileManager.default.isExecutableFile(atPath: venv + "/bin/python") else { return .success(()) }
+        print("   making \(venv) (pip install face_recognition==1.3.0 dlib-bin numpy Pillow) ...")
+        for step in [["python3", "-m", "venv", venv],
+                     [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "dlib-bin", "numpy", "Pillow"],
+                     [venv + "/bin/pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                      "face_recognition==1.3.0"]] {
+            let (status, output) = runCommand(step)
+            if status != 0 {
+                try? FileManager.default.removeItem(atPath: venv)
+                return .failure(BenchFailure("\(step.joined(separator: " ")) failed: \(lastLine(output))"))
+            }
+        }
+        return .success(())
     }
 
     /// Runs a command, stdout and stderr together (through a file: no pipe to fill up).

@@ -1,12 +1,13 @@
 import ArgumentParser
+import FaceEngine
 import Foundation
 
 struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self,
-                      Crops.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EqualWork.self,
+                      Detect.self, EndToEnd.self, Crops.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -99,6 +100,37 @@ struct FacegateBench: ParsableCommand {
         func run() throws {
             try ShimVariantBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
                                      repetitions: repetitions)
+        }
+    }
+
+    struct EqualWork: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "equal",
+            abstract: "The engine vs dlib's Python binding doing the same work, 1 and N threads per frame (also part of `engine`).")
+        @Option var repetitions = 7
+        @Option var rounds = 3
+        func run() throws {
+            try EqualWorkBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
+                                   repetitions: repetitions, rounds: rounds)
+        }
+    }
+
+    /// A fixed amount of detection work and nothing else, to run under
+    /// `valgrind --tool=callgrind` (see README "Performance": where HOG's time goes).
+    struct Detect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Detect faces in one photo a number of times (a workload for callgrind).")
+        @Option var photo = "obama-720p.jpg"
+        @Option var frames = 1
+        @Option var frameThreads = 1
+        @Option var maxDetectWidth: Int?
+        func run() throws {
+            let image = try Image(contentsOfFile: FacegateBench.facesDirectory + "/" + photo)
+            let engine = try FaceEngine(options: FaceEngineOptions(modelsDirectory: FacegateBench.modelsDirectory,
+                                                                   maxDetectWidth: maxDetectWidth, frameThreads: frameThreads))
+            var faces = 0
+            for _ in 0..<frames { faces = try engine.detect(image: image).count }
+            print("\(photo): \(faces) face(s), \(frames) frame(s), \(engine.shimVariant)")
         }
     }
 

@@ -257,6 +257,11 @@ fg_status fg_prepare_landmarks68(fg_engine *engine, char *message, size_t messag
     return engine->table->prepare_landmarks68(engine->inner, message, message_size);
 }
 
+fg_status fg_set_frame_threads(fg_engine *engine, int32_t threads, char *message, size_t message_size) {
+    REQUIRE_ENGINE(engine)
+    return engine->table->set_frame_threads(engine->inner, threads, message, message_size);
+}
+
 fg_status fg_load_rgb_image(const char *path, uint8_t **out_pixels, int32_t *out_width, int32_t *out_height,
                             char *message, size_t message_size) {
     const fg_variant_table *table = variant_table(FG_SHIM_AUTO, message, message_size);

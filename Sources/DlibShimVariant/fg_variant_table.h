@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this struct changes, so a stale .so next to a new executable is refused. */
-enum { FG_VARIANT_ABI = 2 };
+enum { FG_VARIANT_ABI = 3 };
 
 typedef struct fg_variant_engine fg_variant_engine;
 
@@ -42,6 +42,8 @@ typedef struct {
     fg_status (*descriptors_and_chips)(fg_variant_engine *engine, const fg_image *image, const fg_face *faces,
                                        int32_t count, float *descriptors, uint8_t *chips, char *message,
                                        size_t message_size);
+    /* ABI 3 */
+    fg_status (*set_frame_threads)(fg_variant_engine *engine, int32_t threads, char *message, size_t message_size);
 } fg_variant_table;
 
 /* The one exported symbol of a variant's shared object. */

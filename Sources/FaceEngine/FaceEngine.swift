@@ -79,6 +79,9 @@ public final class FaceEngine: @unchecked Sendable {
         guard (1...64).contains(options.threads) else {
             throw FaceEngineError.invalidOptions("threads \(options.threads) outside 1...64")
         }
+        guard (1...Int(FG_MAX_FRAME_THREADS)).contains(options.frameThreads) else {
+            throw FaceEngineError.invalidOptions("frame threads \(options.frameThreads) outside 1...\(FG_MAX_FRAME_THREADS)")
+        }
         guard (0...Int(FG_MAX_UPSAMPLE)).contains(options.upsample) else {
             throw FaceEngineError.invalidOptions("upsample \(options.upsample) outside 0...\(FG_MAX_UPSAMPLE)")
         }
@@ -103,6 +106,11 @@ public final class FaceEngine: @unchecked Sendable {
                     fg_engine_create(options.modelsDirectory, &shimOptions, &engine, message, size)
                 }
                 created.append(engine!)
+                if options.frameThreads > 1 {
+                    try ShimCall.run { message, size in
+                        fg_set_frame_threads(engine, Int32(options.frameThreads), message, size)
+                    }
+                }
             }
         } catch {
             created.forEach { fg_engine_destroy($0) }
@@ -134,11 +142,19 @@ public final class FaceEngine: @unchecked Sendable {
         }
     }
 
-    /// The same on pixels the caller owns (e.g. a received frame), without copying them.
+    /// The same on pixels the caller owns (e.g. a received frame), without copying them;
+    /// with a plan, only its region at its width (`DoorDetection.plan`).
     public func detect(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int,
-                       stride: Int) throws -> [FaceDetection] {
+                       stride: Int, plan: DetectionPlan? = nil) throws -> [FaceDetection] {
         var image = try shimImage(pixels, format, width, height, stride)
-        return try withInstance { try detect(on: $0, &image) }
+        return try withInstance { try detect(on: $0, &image, plan: plan) }
+    }
+
+    public func detect(image: Image, plan: DetectionPlan?) throws -> [FaceDetection] {
+        try image.bytes.withUnsafeBytes { pixels in
+            try detect(pixels: pixels, format: image.format, width: image.width, height: image.height, stride: image.stride,
+                       plan: plan)
+        }
     }
 
     // MARK: Descriptors
@@ -206,11 +222,12 @@ public final class FaceEngine: @unchecked Sendable {
     /// gets no 68-point shape. With `chips`, each face keeps the aligned chip its descriptor
     /// was computed from (a copy of 67,500 bytes; the descriptors are the same).
     public func analyze(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int, stride: Int,
-                        maxFaces: Int = .max, landmarks68 wanted: Bool = false, chips: Bool = false) throws -> FrameAnalysis {
+                        maxFaces: Int = .max, landmarks68 wanted: Bool = false, chips: Bool = false,
+                        plan: DetectionPlan? = nil) throws -> FrameAnalysis {
         var image = try shimImage(pixels, format, width, height, stride)
         return try withInstance { engine in
             let t0 = Self.nowNanoseconds()
-            let faces = Array(try detect(on: engine, &image).prefix(max(0, maxFaces)))
+            let faces = Array(try detect(on: engine, &image, plan: plan).prefix(max(0, maxFaces)))
             let t1 = Self.nowNanoseconds()
             var described: [DescribedFace]
             if chips {
@@ -235,21 +252,40 @@ public final class FaceEngine: @unchecked Sendable {
 
     // MARK: Private
 
-    private func detect(on engine: OpaquePointer, _ image: inout fg_image) throws -> [FaceDetection] {
-        let maxWidth = Int32(options.maxDetectWidth ?? 0)
+    /// With a plan, its region and width replace `options.maxDetectWidth`: the region is a
+    /// view into the caller's pixels (no copy), and what is found there is moved back into the
+    /// frame's coordinates.
+    private func detect(on engine: OpaquePointer, _ image: inout fg_image, plan: DetectionPlan? = nil) throws -> [FaceDetection] {
+        let maxWidth = Int32(plan.map { $0.maxDetectWidth ?? 0 } ?? options.maxDetectWidth ?? 0)
+        var scanned = image
+        var (dx, dy) = (0, 0)
+        if let r = plan?.region {
+            guard r.x >= 0, r.y >= 0, r.width > 0, r.height > 0, r.x + r.width <= Int(image.width),
+                  r.y + r.height <= Int(image.height), let base = image.pixels else {
+                throw FaceEngineError.invalidOptions("detection region \(r) outside the \(image.width)x\(image.height) frame")
+            }
+            let offset = r.y * Int(image.stride) + r.x * (image.format == Int32(FG_PIXEL_RGB24.rawValue) ? 3 : 1)
+            scanned.pixels = base + offset
+            scanned.length = image.length - offset
+            scanned.width = Int32(r.width)
+            scanned.height = Int32(r.height)
+            (dx, dy) = (r.x, r.y)
+        }
         var capacity = 16
         while true {
             var faces = [fg_face](repeating: fg_face(), count: capacity)
             var count: Int32 = 0
             try ShimCall.run { message, size in
-                fg_detect(engine, &image, maxWidth, &faces, Int32(capacity), &count, message, size)
+                fg_detect(engine, &scanned, maxWidth, &faces, Int32(capacity), &count, message, size)
             }
             if Int(count) > capacity {
                 capacity = Int(count)
                 continue
             }
             let (width, height) = (Int(image.width), Int(image.height))
-            return faces.prefix(Int(count)).map { FaceDetection(shim: $0, imageWidth: width, imageHeight: height) }
+            return faces.prefix(Int(count)).map {
+                FaceDetection(shim: $0, imageWidth: width, imageHeight: height, offsetX: dx, offsetY: dy)
+            }
         }
     }
 
@@ -346,11 +382,11 @@ public final class FaceEngine: @unchecked Sendable {
 }
 
 extension FaceDetection {
-    init(shim f: fg_face, imageWidth: Int, imageHeight: Int) {
-        let raw = FaceBox(left: Int(f.left), top: Int(f.top), right: Int(f.right), bottom: Int(f.bottom))
+    init(shim f: fg_face, imageWidth: Int, imageHeight: Int, offsetX dx: Int = 0, offsetY dy: Int = 0) {
+        let raw = FaceBox(left: Int(f.left) + dx, top: Int(f.top) + dy, right: Int(f.right) + dx, bottom: Int(f.bottom) + dy)
         let points: [Point] = withUnsafeBytes(of: f.landmarks) { bytes in
             let xy = bytes.bindMemory(to: Int32.self)
-            return (0..<Int(f.landmark_count)).map { Point(x: Int(xy[2 * $0]), y: Int(xy[2 * $0 + 1])) }
+            return (0..<Int(f.landmark_count)).map { Point(x: Int(xy[2 * $0]) + dx, y: Int(xy[2 * $0 + 1]) + dy) }
         }
         self.init(box: raw.clipped(to: ImageSize(width: imageWidth, height: imageHeight)), detectorBox: raw,
                   detectorScore: f.score, landmarks: points)

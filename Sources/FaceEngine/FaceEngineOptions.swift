@@ -42,6 +42,10 @@ public struct FaceEngineOptions: Sendable, Equatable {
     /// 120 MB with 68-point; a 5-point instance adds the 68-point model, about 65 MB, the
     /// first time it is asked for 68-point shapes).
     public var threads: Int
+    /// Threads one frame's HOG detection runs on (per instance): the pyramid's levels are
+    /// scanned in parallel while the next is built, so one frame's latency drops on a
+    /// multi-core host. The boxes and scores are exactly the single-threaded ones. 1...16.
+    public var frameThreads: Int
     /// nil: the process's choice, the same for every engine in it: FACEGATE_SHIM
     /// (baseline|avx2|auto), else the fastest variant the CPU runs. Set only to compare them.
     public var shimVariant: ShimVariant?
@@ -52,7 +56,7 @@ public struct FaceEngineOptions: Sendable, Equatable {
 
     public init(modelsDirectory: String, detector: Detector = .hog, upsample: Int = 1,
                 landmarks: Landmarks = .five, maxDetectWidth: Int? = nil, threads: Int = 1,
-                shimVariant: ShimVariant? = nil) {
+                shimVariant: ShimVariant? = nil, frameThreads: Int = 1) {
         self.modelsDirectory = modelsDirectory
         self.detector = detector
         self.upsample = upsample
@@ -60,6 +64,7 @@ public struct FaceEngineOptions: Sendable, Equatable {
         self.maxDetectWidth = maxDetectWidth
         self.threads = threads
         self.shimVariant = shimVariant
+        self.frameThreads = frameThreads
     }
 
     /// The model files these options need, relative to `modelsDirectory`.

@@ -33,6 +33,9 @@ public struct CameraSettings: Equatable, Sendable {
     public var motionMax: Double
     /// Optional per-lock zones: a face counts for a lock only if its box centre is inside.
     public var zones: [String: NormalizedRect]
+    /// The smallest face, in pixels across in this camera's frames, that must be found: the
+    /// recognizer picks the detection scale from it (nil: the finest its upsample allows).
+    public var minFacePx: Int? = nil
     /// Frigate object events as this camera's motion trigger.
     public var frigate: FrigateTrigger?
     /// The camera's own ONVIF motion events (through facegate-onvif) as its motion trigger.
@@ -40,6 +43,13 @@ public struct CameraSettings: Equatable, Sendable {
 
     /// Whether the camera has a motion trigger at all (one source at most: MQTT topic, Frigate or ONVIF).
     public var hasMotionTrigger: Bool { motionTopic != nil || frigate != nil || onvif != nil }
+
+    /// Zones the recognizer may restrict detection to: only when every lock of the camera has
+    /// one (a lock without a zone takes a face anywhere in the frame).
+    public var detectionZones: [NormalizedRect] {
+        guard !locks.isEmpty, locks.allSatisfy({ zones[$0] != nil }) else { return [] }
+        return locks.map { zones[$0]! }
+    }
 
     /// The motion source's name for logs: mqtt, frigate or onvif.
     public var motionSource: String? {
@@ -148,6 +158,9 @@ public struct CameraSettings: Equatable, Sendable {
             for key in ["motion_payload_on", "motion_payload_off", "motion_json_key"] where reader.has(key) {
                 reader.problem(key, "has no effect without motion_topic")
             }
+        }
+        if reader.has("min_face_px") {
+            minFacePx = reader.int("min_face_px", default: 100, in: 20...4096)
         }
         zones = [:]
         if let zoneTable = reader.subtable("zones") {

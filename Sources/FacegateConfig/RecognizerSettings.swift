@@ -9,10 +9,14 @@ public struct RecognizerSettings: Equatable, Sendable {
     public var upsample: Int
     /// Landmark model: 5 or 68 points.
     public var landmarks: Int
-    /// Frames wider than this are scaled down before detection; 0 = never.
+    /// Frames wider than this are scaled down before detection; 0 = never. Not read from the
+    /// file any more (`[[cameras]] min_face_px` replaces it: a problem names the change).
     public var maxDetectWidth: Int
     /// Worker threads per recognizer process.
     public var threads: Int
+    /// Threads one frame's HOG detection runs on (the same faces as one thread, sooner on a
+    /// multi-core host when one door is busy); 1...16.
+    public var frameThreads: Int = 1
     /// Photos (`facegate faces enroll|check`) with more pixels than this are refused from
     /// their header, before decoding: decoding takes 3 bytes a pixel and more.
     public var maxPhotoPixels: Int = RecognizerSettings.defaultMaxPhotoPixels
@@ -21,7 +25,7 @@ public struct RecognizerSettings: Equatable, Sendable {
     public static let defaultMaxPhotoPixels = 16_000_000
 
     public init(modelsDirectory: String = "/var/lib/facegate/models", detector: Detector = .hog, upsample: Int = 1,
-                landmarks: Int = 5, maxDetectWidth: Int = 640, threads: Int = 1) {
+                landmarks: Int = 5, maxDetectWidth: Int = 0, threads: Int = 1) {
         self.modelsDirectory = modelsDirectory
         self.detector = detector
         self.upsample = upsample
@@ -47,12 +51,15 @@ public struct RecognizerSettings: Equatable, Sendable {
             reader.problem("landmarks", "must be 5 or 68, not \(landmarks)")
             landmarks = defaults.landmarks
         }
-        maxDetectWidth = reader.int("max_detect_width", default: defaults.maxDetectWidth, in: 0...16384)
-        if maxDetectWidth != 0 && maxDetectWidth < 64 {
-            reader.problem("max_detect_width", "must be 0 (no limit) or at least 64, not \(maxDetectWidth)")
-            maxDetectWidth = defaults.maxDetectWidth
+        maxDetectWidth = 0
+        if reader.has("max_detect_width") {
+            // Issue 12: pixels of the detector's input were the wrong unit for an operator.
+            reader.problem("max_detect_width", "is replaced by min_face_px on each [[cameras]] entry: the smallest"
+                           + " face, in pixels across in that camera's frames, that must be found (max_detect_width = 640"
+                           + " on 1280-px frames with upsample = 1 is min_face_px = 100); remove max_detect_width")
         }
         threads = reader.int("threads", default: defaults.threads, in: 1...256)
+        frameThreads = reader.int("frame_threads", default: defaults.frameThreads, in: 1...16)
         maxPhotoPixels = reader.int("max_photo_pixels", default: defaults.maxPhotoPixels, in: 1...200_000_000)
         reader.finish()
     }

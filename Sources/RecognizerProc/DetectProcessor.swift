@@ -11,6 +11,8 @@ import WireProtocol
 /// broker keeps it with the face's audit row; ~0.1-0.2 ms a face, see JPEGEncoder).
 struct DetectProcessor: Sendable {
     let engine: FaceEngine
+    /// Per camera: what its door needs (`[[cameras]] min_face_px`, zones) as a scan plan.
+    var doors: [String: DoorDetection] = [:]
 
     struct Answer: Sendable {
         var message: Message
@@ -22,10 +24,12 @@ struct DetectProcessor: Sendable {
         let frame = detect.frame
         do {
             // Highest detector score first: beyond the wire's limit the weakest go.
+            let plan = doors[frame.camera]?.plan(frame: ImageSize(width: Int(frame.width), height: Int(frame.height)),
+                                                 upsample: engine.options.upsample)
             let analysis = try frame.pixels.withUnsafeBytes { pixels in
                 try engine.analyze(pixels: pixels, format: frame.format, width: Int(frame.width), height: Int(frame.height),
                                    stride: Int(frame.stride), maxFaces: WireLimits.maxFaces,
-                                   landmarks68: detect.snapshot.landmarksWanted, chips: true)
+                                   landmarks68: detect.snapshot.landmarksWanted, chips: true, plan: plan)
             }
             // A box clipped to nothing (a face wholly beyond the edge) is no face the wire admits.
             let faces = analysis.faces.filter { !$0.face.box.isEmpty }.map { described in

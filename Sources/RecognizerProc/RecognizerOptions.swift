@@ -15,6 +15,9 @@ struct RecognizerOptions {
     /// This process's tap/status socket; nil for none.
     var controlSocket: String?
     var engine: FaceEngineOptions
+    /// Per camera id: the smallest face its door needs found and its lock zones; a camera not
+    /// here is scanned whole at the engine's finest scale.
+    var doors: [String: DoorDetection] = [:]
     /// Largest message accepted from the broker (a detect carries a whole frame).
     var maxBodyLength: Int
     var heartbeatInterval: Double
@@ -43,14 +46,24 @@ struct RecognizerOptions {
         }
         let engine = FaceEngineOptions(modelsDirectory: r.modelsDirectory, detector: r.detector == .mmod ? .mmod : .hog,
                                        upsample: r.upsample, landmarks: r.landmarks == 68 ? .sixtyEight : .five,
-                                       maxDetectWidth: r.maxDetectWidth > 0 ? r.maxDetectWidth : nil, threads: r.threads)
+                                       maxDetectWidth: r.maxDetectWidth > 0 ? r.maxDetectWidth : nil, threads: r.threads,
+                                       frameThreads: r.frameThreads)
         let sockets = URL(fileURLWithPath: configuration.runtime.socketsDirectory)
-        return RecognizerOptions(
+        var doors: [String: DoorDetection] = [:]
+        for camera in configuration.cameras {
+            let zones = camera.detectionZones.map { DoorDetection.Zone(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1) }
+            guard camera.minFacePx != nil || !zones.isEmpty else { continue }
+            doors[camera.id] = DoorDetection(minFacePx: camera.minFacePx ?? DoorDetection.smallestFace(upsample: r.upsample),
+                                             zones: zones)
+        }
+        var options = RecognizerOptions(
             name: name, brokerSocket: sockets.appendingPathComponent("recognizer.sock").path,
             controlSocket: configuration.runtime.tap ? sockets.appendingPathComponent("recognizer-\(name).ctl").path : nil,
             engine: engine, maxBodyLength: configuration.runtime.maxFrameBytes + detectOverhead, heartbeatInterval: 2,
             preloadLandmarks68: configuration.judgesLiveness,
             metricsListen: configuration.metrics.recognizer(name: name), metricsSettings: configuration.metrics)
+        options.doors = doors
+        return options
     }
 }
 
@@ -115,6 +128,9 @@ struct RecognizerCommand: DaemonCommand {
     @Option(help: ArgumentHelp("Frames processed at once (engine instances), 1...64 (default 1).", valueName: "n"))
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Threads one frame's HOG detection runs on, 1...16 (default 1).", valueName: "n"))
+    var frameThreads: Int?
+
     @Option(help: ArgumentHelp("Largest frame the broker may send (default \(RuntimeSettings.defaultMaxFrameBytes)).",
                                valueName: "n"))
     var maxFrameBytes: Int?
@@ -142,6 +158,9 @@ struct RecognizerCommand: DaemonCommand {
             throw invalid("--max-detect-width", maxDetectWidth, "0 or 32...16384")
         }
         if let threads, !(1...64).contains(threads) { throw invalid("--threads", threads, "an integer in 1...64") }
+        if let frameThreads, !(1...16).contains(frameThreads) {
+            throw invalid("--frame-threads", frameThreads, "an integer in 1...16")
+        }
         if let maxFrameBytes, !(4096...(1 << 30)).contains(maxFrameBytes) {
             throw invalid("--max-frame-bytes", maxFrameBytes, "an integer in 4096...\(1 << 30)")
         }
@@ -173,6 +192,7 @@ struct RecognizerCommand: DaemonCommand {
         if let landmarks { options.engine.landmarks = FaceEngineOptions.Landmarks(rawValue: landmarks)! }
         if let maxDetectWidth { options.engine.maxDetectWidth = maxDetectWidth == 0 ? nil : maxDetectWidth }
         if let threads { options.engine.threads = threads }
+        if let frameThreads { options.engine.frameThreads = frameThreads }
         if let maxFrameBytes { options.maxBodyLength = maxFrameBytes + RecognizerOptions.detectOverhead }
         if let heartbeatSeconds { options.heartbeatInterval = heartbeatSeconds }
         if preloadLandmarks68 { options.preloadLandmarks68 = true }

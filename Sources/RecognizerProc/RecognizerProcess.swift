@@ -42,7 +42,7 @@ final class RecognizerProcess: @unchecked Sendable {
         log.info("facegate-recognizer starting", [
             "broker": options.brokerSocket, "models": e.modelsDirectory, "detector": e.detector.rawValue,
             "upsample": e.upsample, "landmarks": e.landmarks.rawValue, "max_detect_width": e.maxDetectWidth ?? 0,
-            "threads": e.threads, "engine": FaceEngine.buildInfo, "pid": getpid(),
+            "threads": e.threads, "frame_threads": e.frameThreads, "engine": FaceEngine.buildInfo, "pid": getpid(),
         ])
         let loadStart = MonotonicClock.nowNanoseconds()
         let engine: FaceEngine
@@ -77,7 +77,7 @@ final class RecognizerProcess: @unchecked Sendable {
         let engineTime = recorded.makeValueHistogram(
             descriptor: Exposition.descriptor(RecognizerMetrics.engineTimeName, help: RecognizerMetrics.engineTimeHelp),
             labels: [("recognizer", options.name)], buckets: RecognizerMetrics.engineTimeBuckets)
-        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine), log: log, tap: hub,
+        session = BrokerSession(options: options, processor: DetectProcessor(engine: engine, doors: options.doors), log: log, tap: hub,
                                 recordEngineTime: { engineTime.record($0) })
         if let path = options.controlSocket {
             let hello = Hello(role: .recognizer, name: options.name, pid: UInt32(getpid()))
@@ -144,7 +144,7 @@ final class RecognizerProcess: @unchecked Sendable {
             "broker_connected": session.isConnected,
             "uptime_s": Double(MonotonicClock.nowNanoseconds() - startedAt) / 1e9,
             "engine": ["detector": e.detector.rawValue, "upsample": e.upsample, "landmarks": e.landmarks.rawValue,
-                       "max_detect_width": e.maxDetectWidth ?? 0, "threads": e.threads, "build": FaceEngine.buildInfo],
+                       "max_detect_width": e.maxDetectWidth ?? 0, "threads": e.threads, "frame_threads": e.frameThreads, "build": FaceEngine.buildInfo],
             "counters": counters,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: status, options: [.sortedKeys]) else { return "{}" }

@@ -37,8 +37,8 @@ public struct PipelineOptions: Sendable {
     public var fps = 4.0
     /// Captured frames are scaled down to this width (the photos are up to 1434 px wide).
     public var maxWidth = 480
-    /// [recognizer] max_detect_width.
-    public var maxDetectWidth = 640
+    /// cam-a's min_face_px; nil: not set (the recognizer's finest scale).
+    public var minFacePx: Int?
     /// One facegate-recognizer process per name.
     public var recognizers = ["r1"]
     /// lock id → unlock payload (default `{"state":"UNLOCK"}`).
@@ -156,6 +156,7 @@ public struct PipelineOptions: Sendable {
         locks = \(list(Self.locks))
 
         """
+        if let minFacePx { text += "min_face_px = \(minFacePx)\n" }
         if let motionLocks {
             switch motionSource {
             case .mqtt:
@@ -182,7 +183,6 @@ public struct PipelineOptions: Sendable {
         detector = "hog"
         upsample = 1
         landmarks = 5
-        max_detect_width = \(maxDetectWidth)
         threads = 1
 
         [decision]

@@ -46,6 +46,7 @@ typedef enum { FG_PIXEL_RGB24 = 0, FG_PIXEL_GRAY8 = 1 } fg_pixel_format;
 typedef enum { FG_SHIM_AUTO = 0, FG_SHIM_BASELINE = 1, FG_SHIM_AVX2 = 2 } fg_shim_variant;
 
 enum { FG_DESCRIPTOR_LENGTH = 128, FG_MAX_LANDMARKS = 68, FG_MAX_UPSAMPLE = 3, FG_MAX_IMAGE_SIDE = 16384 };
+enum { FG_MAX_FRAME_THREADS = 16 };
 
 typedef struct {
     int32_t detector;   /* fg_detector */
@@ -150,6 +151,14 @@ fg_status fg_shim_load(char *message, size_t message_size);
  * variant's compiler flags; or why no variant could be loaded. Loads it if not yet loaded.
  */
 const char *fg_build_info(void);
+
+/*
+ * Threads one frame's HOG detection runs on, 1...FG_MAX_FRAME_THREADS (1 when never set: dlib's
+ * own single-threaded scan). With more, the engine keeps threads - 1 workers that scan the
+ * levels of the image pyramid while the calling thread builds it; the boxes and scores are
+ * exactly those of the single-threaded scan. MMOD detection is not affected.
+ */
+fg_status fg_set_frame_threads(fg_engine *engine, int32_t threads, char *message, size_t message_size);
 
 /* The variant an engine runs: "baseline" or "avx2". */
 const char *fg_engine_variant(const fg_engine *engine);
