@@ -15,6 +15,9 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     case invalidField(name: String, reason: String)
     case duplicateFace(member: String, sourceSHA256: String, model: String)
     case unknownFace(Int64)
+    case invalidUserName(String, reason: String)
+    case duplicateUser(String)
+    case unknownUser(String)
     /// A stored row no longer decodes (edited by hand, or a disk fault).
     case corruptRow(table: String, id: Int64, reason: String)
 
@@ -33,6 +36,9 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         case let .duplicateFace(member, hash, model):
             "\(member) already has a face from image \(hash.prefix(12))… with model \(model)"
         case let .unknownFace(id): "no face with id \(id)"
+        case let .invalidUserName(name, reason): "invalid user name \(quoted(name)): \(reason)"
+        case let .duplicateUser(name): "a console user named \(quoted(name)) already exists"
+        case let .unknownUser(name): "no console user named \(quoted(name))"
         case let .corruptRow(table, id, reason): "corrupt row \(id) in \(table): \(reason)"
         }
     }
