@@ -172,6 +172,7 @@ let package = Package(
             "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig", "TestSupport",
             "GalleryStore", "MQTTClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), "Vocabulary", "WireTransport",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // `make demo`: the seed's Test 9 story on the real processes, narrated (scripts/demo.sh runs it).
         .executableTarget(name: "DemoRunner", dependencies: [

@@ -5,7 +5,7 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self, Web.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -33,7 +33,17 @@ struct FacegateBench: ParsableCommand {
             try EngineBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
             print()
             try EndToEndBench.run()
+            print()
+            try WebBench.run()
         }
+    }
+
+    struct Web: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "facegate-web's decisions page over 1,000,000 audit rows next to a plain SQLite query of the same rows.")
+        @Option var rows = 1_000_000
+        @Option var repetitions = 41
+        func run() throws { try WebBench.run(rows: rows, repetitions: repetitions) }
     }
 
     struct EndToEnd: ParsableCommand {

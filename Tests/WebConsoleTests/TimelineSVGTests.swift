@@ -38,7 +38,8 @@ final class TimelineSVGTests: XCTestCase {
 
     func testTheRaceIsDrawnInTimeOrder() throws {
         let svg = TimelineSVG.render(race)
-        let capture = try XCTUnwrap(attribute("x1", of: "line", in: svg, after: "</g>\n</g>"))
+        let captureLine = try XCTUnwrap(svg.range(of: "<line class=\"cap\" x1=\"")).upperBound
+        let capture = Int(svg[captureLine...].prefix { $0 != "\"" })!
         let dc001 = try XCTUnwrap(attribute("x", of: "rect", in: svg, after: "data-lock=\"DC001\""))
         let dc006 = try XCTUnwrap(attribute("x", of: "rect", in: svg, after: "data-lock=\"DC006\""))
         let decisionLine = try XCTUnwrap(svg.range(of: "<line class=\"dec\" x1=\"")).upperBound
