@@ -1,8 +1,5 @@
 import BrokerCore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GalleryStore
 import GRDB
 import ProcessSupport
@@ -105,25 +102,17 @@ enum WebBench {
 
     /// GET /api/decisions with Basic credentials: the ids and the Server-Timing duration.
     static func fetch(port: UInt16, query: [String: String]) throws -> ([Int64], Double) {
-        var components = URLComponents(string: "http://127.0.0.1:\(port)/api/decisions")!
+        var components = URLComponents()
+        components.path = "/api/decisions"
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
-        var request = URLRequest(url: components.url!)
-        request.setValue("Basic " + Data("bench:bench-password-1".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        let box = ReplyBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data, response as? HTTPURLResponse, error)
-            done.signal()
-        }.resume()
-        done.wait()
-        let (data, response, error) = box.get()
-        if let error { throw BenchError.failed("GET /api/decisions: \(error)") }
-        guard let response, response.statusCode == 200, let data,
-              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+        let reply = try httpRequest(port: port, target: components.string!, headers: [
+            "Authorization": "Basic " + Data("bench:bench-password-1".utf8).base64EncodedString(),
+        ], timeout: 30)
+        guard reply.status == 200, let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any],
               let decisions = object["decisions"] as? [[String: Any]] else {
-            throw BenchError.failed("GET /api/decisions: \(String(decoding: data ?? Data(), as: UTF8.self))")
+            throw BenchError.failed("GET \(components.string!): \(reply.status) \(reply.body.prefix(300))")
         }
-        let timing = (response.value(forHTTPHeaderField: "Server-Timing") ?? "").components(separatedBy: "dur=").last.flatMap(Double.init) ?? .nan
+        let timing = (reply.headers["server-timing"] ?? "").components(separatedBy: "dur=").last.flatMap(Double.init) ?? .nan
         return (decisions.compactMap { ($0["id"] as? NSNumber)?.int64Value }, timing)
     }
 
@@ -158,10 +147,3 @@ enum WebBench {
     }
 }
 
-/// Reason for @unchecked: set once by URLSession's callback before the semaphore is signalled.
-private final class ReplyBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Data?, HTTPURLResponse?, Error?) = (nil, nil, nil)
-    func set(_ d: Data?, _ r: HTTPURLResponse?, _ e: Error?) { lock.lock(); value = (d, r, e); lock.unlock() }
-    func get() -> (Data?, HTTPURLResponse?, Error?) { lock.lock(); defer { lock.unlock() }; return value }
-}

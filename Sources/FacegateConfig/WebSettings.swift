@@ -9,8 +9,8 @@ public struct WebSettings: Equatable, Sendable {
     /// PEM files; both or neither. With them the console speaks HTTPS itself.
     public var tlsCertFile: String?
     public var tlsKeyFile: String?
-    /// Cookies carry `Secure` (sent over HTTPS only; browsers also send them to http://127.0.0.1
-    /// and http://localhost). Off only for a plain-HTTP console reached by another name.
+    /// Cookies carry `Secure` (sent over HTTPS only; browsers also keep them for
+    /// http://localhost). Off only for a plain-HTTP console reached by another name.
     public var secureCookies: Bool
     /// A session ends this long after its last request.
     public var sessionIdleSeconds: Double

@@ -66,6 +66,8 @@ public final class Console: Sendable {
         router.get("/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         }
+        // Browsers ask for it on every site; there is none (and no redirect to /login).
+        router.get("/favicon.ico") { _, _ in Response(status: .notFound) }
         addLoginRoutes(router)
         addLiveRoutes(router)
         addDecisionRoutes(router)

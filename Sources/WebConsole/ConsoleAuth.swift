@@ -9,7 +9,7 @@ struct ConsoleAuth: RouterMiddleware {
     typealias Context = ConsoleContext
     let console: Console
 
-    static let publicPaths: Set<String> = ["/login", "/health"]
+    static let publicPaths: Set<String> = ["/login", "/health", "/favicon.ico"]
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

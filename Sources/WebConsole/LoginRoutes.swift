@@ -5,11 +5,13 @@ import Hummingbird
 extension Console {
     func addLoginRoutes(_ router: Router<ConsoleContext>) {
         router.get("/login") { [self] request, _ in
-            // The login form's CSRF token lives in its own short cookie (no session yet).
-            let token = SessionStore.randomToken()
+            // The login form's CSRF token lives in its own short cookie (no session yet). A
+            // token the browser already holds is kept: a second tab, or the browser's own
+            // request for /favicon.ico redirected here, must not invalidate the open form.
+            let held = ConsoleAuth.cookie(Console.loginCookie, in: request).flatMap { $0.count == 43 ? $0 : nil }
+            let token = held ?? SessionStore.randomToken()
             var response = loginPage(error: nil, token: token)
             response.headers[.setCookie] = cookie(Console.loginCookie, token, maxAge: 600)
-            _ = request
             return response
         }
         router.post("/login") { [self] request, context in

@@ -21,7 +21,8 @@ final class ConsoleProcess: @unchecked Sendable {
         try Self.addUser(Self.viewer.0, Self.viewer.1, role: "viewer", pipeline: p)
         process = try ChildProcess(Paths.executable("facegate-web"), ["--config", p.configURL.path],
                                    logDirectory: p.dir.url, name: "facegate-web")
-        url = "http://127.0.0.1:\(port)"
+        // "localhost": chromium keeps Secure cookies set over plain HTTP for it, not for 127.0.0.1.
+        url = "http://localhost:\(port)"
         guard process.waitForLine("msg=listening", timeout: 30) else {
             throw WebDriver.Failure(description: "facegate-web did not start: \(process.log)")
         }

@@ -1,18 +1,15 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TestSupport
 
 /// Debian's chromedriver on 127.0.0.1 driving headless chromium, spoken to in the W3C
-/// WebDriver JSON wire protocol over URLSession: enough for the console's browser tests.
+/// WebDriver JSON wire protocol over plain HTTP: enough for the console's browser tests.
 final class WebDriver: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
     let driver: ChildProcess
-    let base: URL
+    let port: UInt16
     private(set) var session = ""
 
     /// Starts chromedriver and a headless chromium whose profile lives in `directory`.
@@ -20,10 +17,13 @@ final class WebDriver: @unchecked Sendable {
         let port = freeLoopbackPort()
         driver = try ChildProcess(URL(fileURLWithPath: Self.chromedriver), ["--port=\(port)", "--allowed-ips=127.0.0.1"],
                                   logDirectory: directory.url, name: "chromedriver")
-        base = URL(string: "http://127.0.0.1:\(port)")!
-        guard waitUntil(timeout: 20, { (try? self.request("GET", "/status")) != nil }) else {
+        self.port = port
+        var lastError: Error?
+        guard waitUntil(timeout: 20, interval: 0.2, {
+            do { _ = try self.request("GET", "/status"); return true } catch { lastError = error; return false }
+        }) else {
             driver.terminate(grace: 1)
-            throw Failure(description: "chromedriver did not answer: \(driver.log)")
+            throw Failure(description: "chromedriver did not answer (\(lastError.map { "\($0)" } ?? "")): \(driver.log)")
         }
         let profile = directory.file("chromium-profile").path
         let answer = try request("POST", "/session", [
@@ -123,34 +123,16 @@ final class WebDriver: @unchecked Sendable {
     }
 
     private func request(_ method: String, _ path: String, _ body: [String: Any]? = nil) throws -> [String: Any] {
-        var request = URLRequest(url: base.appendingPathComponent(path))
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let box = AnswerBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, _, error in
-            box.set(data, error)
-            done.signal()
-        }.resume()
-        done.wait()
-        let (data, error) = box.get()
-        if let error { throw Failure(description: "\(method) \(path): \(error)") }
-        guard let data, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw Failure(description: "\(method) \(path): not a JSON object")
+        // TestSupport's plain HTTP exchange: FoundationNetworking's URLSession fails on
+        // chromedriver's header lines, which have no space after the colon ("Failed writing
+        // header"), and chromedriver does not answer HTTP/1.0.
+        let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) }
+        let reply = try httpRequest(port: port, target: path, method: method,
+                                    headers: bytes == nil ? [:] : ["Content-Type": "application/json"], body: bytes, timeout: 90,
+                                    http11: true)
+        guard let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any] else {
+            throw Failure(description: "\(method) \(path): not a JSON object: \(reply.body.prefix(300))")
         }
         return object
     }
-}
-
-/// Reason for @unchecked: set once by URLSession's callback before the semaphore is signalled.
-private final class AnswerBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    private var error: Error?
-    func set(_ d: Data?, _ e: Error?) { lock.lock(); data = d; error = e; lock.unlock() }
-    func get() -> (Data?, Error?) { lock.lock(); defer { lock.unlock() }; return (data, error) }
 }
