@@ -125,8 +125,11 @@ let package = Package(
         .target(name: "CDlibShimAVX2", publicHeadersPath: ".",
                 cxxSettings: shimVariantSearchPaths + [.unsafeFlags(shimAVX2Flags)],
                 linkerSettings: shimLinkerSettings),
+        // libjpeg-turbo's compressor behind one plain-C call (its errors longjmp, which must not
+        // cross Swift frames): the face chips the broker keeps as crops.
+        .target(name: "CJpegEncoder", linkerSettings: [.linkedLibrary("jpeg")]),
         // Swift face engine used by the recognizer and by enrollment in the admin CLI.
-        .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary"]),
+        .target(name: "FaceEngine", dependencies: ["CDlibShim", "Vocabulary", "CJpegEncoder"]),
         .executableTarget(name: "RecognizerProc", dependencies: [
             "FaceEngine", "WireProtocol", "ProcessSupport", "FacegateConfig", "Vocabulary", "WireTransport", "MetricsEndpoint",
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -208,7 +211,7 @@ let package = Package(
                                                     .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
         .testTarget(name: "ScenarioTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",
-                                                     "OnvifTestCamera"]),
+                                                     "OnvifTestCamera", "FaceEngine", "Vocabulary"]),
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore"]),
         // facegate-web: its pure parts, and the real console in a real browser (chromium over

@@ -61,7 +61,8 @@ struct AuditTail: ParsableCommand {
         var lastID: Int64
         if n > 0 {
             let rows = try store.auditTail(limit: n)
-            rows.forEach { print(format.line($0)) }
+            let cropped = try store.auditIDsWithCrop(rows.map(\.id))
+            rows.forEach { print(format.line($0, crop: cropped.contains($0.id))) }
             lastID = try rows.last?.id ?? store.lastAuditID()
         } else {
             lastID = try store.lastAuditID()
@@ -77,7 +78,8 @@ struct AuditTail: ParsableCommand {
             while true {
                 let rows = try store.auditTail(limit: 500, afterID: lastID)
                 guard let last = rows.last else { break }
-                rows.forEach { print(format.line($0)) }
+                let cropped = try store.auditIDsWithCrop(rows.map(\.id))
+                rows.forEach { print(format.line($0, crop: cropped.contains($0.id))) }
                 flushStandardOutput()
                 lastID = last.id
             }

@@ -6,13 +6,15 @@ import GalleryStore
 struct AuditLineFormat {
     let json: Bool
 
-    func line(_ record: AuditRecord) -> String {
-        json ? jsonLine(record) : textLine(record)
+    /// `crop`: the row has a face crop (`faces enroll-crop --audit-id` takes the row's id).
+    func line(_ record: AuditRecord, crop: Bool = false) -> String {
+        json ? jsonLine(record, crop: crop) : textLine(record, crop: crop)
     }
 
-    private func textLine(_ record: AuditRecord) -> String {
+    private func textLine(_ record: AuditRecord, crop: Bool) -> String {
         let e = record.entry
         let fields: [(String, String)] = [
+            ("id", String(record.id)),
             ("camera", e.camera ?? "-"),
             ("txn", e.txn.description),
             ("member", e.member?.name ?? "unknown"),
@@ -20,6 +22,7 @@ struct AuditLineFormat {
             ("snapshot", snapshotText(e)),
             ("unlocked", e.unlockedLocks.isEmpty ? "-" : e.unlockedLocks.map(\.rawValue).joined(separator: ",")),
             ("delivery", deliveryText(e)),
+            ("crop", crop ? "yes" : "no"),
             ("kind", e.kind.rawValue),
             ("reason", e.reason),
         ]
@@ -44,10 +47,11 @@ struct AuditLineFormat {
         return parts.isEmpty ? "-" : parts.joined(separator: ",")
     }
 
-    private func jsonLine(_ record: AuditRecord) -> String {
+    private func jsonLine(_ record: AuditRecord, crop: Bool) -> String {
         let e = record.entry
         var object: [String: Any] = [
             "id": record.id,
+            "crop": crop,
             "time": Output.utcTime(wallNs: e.timeWallNs),
             "time_wall_ns": e.timeWallNs,
             "txn": e.txn.description,

@@ -17,6 +17,6 @@ struct FacesGroup: ParsableCommand {
         Faces in a photo are numbered from 0, left to right (by the left edge of their box), in \
         every command that shows or takes a face number.
         """,
-        subcommands: [FacesEnroll.self, FacesList.self, FacesRemove.self, FacesCheck.self]
+        subcommands: [FacesEnroll.self, FacesEnrollCrop.self, FacesList.self, FacesRemove.self, FacesCheck.self]
     )
 }

@@ -21,7 +21,7 @@ struct PhotoFace {
 final class PhotoAnalyzer {
     static let maxDetectWidth = 2048
     /// The descriptor network every configuration uses.
-    static let modelName = "dlib_face_recognition_resnet_model_v1"
+    static let modelName = RecognizerSettings.descriptorModel
 
     let settings: RecognizerSettings
     private let engine: FaceEngine
@@ -43,9 +43,7 @@ final class PhotoAnalyzer {
     }
 
     /// How the descriptors were made, stored with each enrolled face: `hog upsample=1 landmarks=5`.
-    var detectorSettings: String {
-        "\(settings.detector.rawValue) upsample=\(settings.upsample) landmarks=\(settings.landmarks)"
-    }
+    var detectorSettings: String { settings.detectorDescription }
 
     /// Every face in the photo, ordered left to right (by the box's left edge, then top).
     func faces(inPhoto path: String) throws -> [PhotoFace] {

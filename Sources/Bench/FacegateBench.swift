@@ -5,7 +5,8 @@ struct FacegateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
-        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self, Web.self])
+        subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EndToEnd.self,
+                      Crops.self, Web.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -32,9 +33,20 @@ struct FacegateBench: ParsableCommand {
             print()
             try EngineBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
             print()
+            try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
+            print()
             try EndToEndBench.run()
             print()
             try WebBench.run()
+        }
+    }
+
+    struct Crops: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Face crop size and JPEG encode time per face, raw next to JPEG.")
+        @Option var repetitions = 21
+        func run() throws {
+            try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
+                              repetitions: repetitions)
         }
     }
 

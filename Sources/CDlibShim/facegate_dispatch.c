@@ -266,3 +266,10 @@ fg_status fg_load_rgb_image(const char *path, uint8_t **out_pixels, int32_t *out
 
 // The variants allocate with the C library's malloc, the same one as here.
 void fg_free_pixels(uint8_t *pixels) { free(pixels); }
+
+fg_status fg_descriptors_and_chips(fg_engine *engine, const fg_image *image, const fg_face *faces, int32_t count,
+                                   float *descriptors, uint8_t *chips, char *message, size_t message_size) {
+    REQUIRE_ENGINE(engine)
+    return engine->table->descriptors_and_chips(engine->inner, image, faces, count, descriptors, chips, message,
+                                                message_size);
+}

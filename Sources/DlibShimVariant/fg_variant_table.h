@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever this struct changes, so a stale .so next to a new executable is refused. */
-enum { FG_VARIANT_ABI = 1 };
+enum { FG_VARIANT_ABI = 2 };
 
 typedef struct fg_variant_engine fg_variant_engine;
 
@@ -38,6 +38,10 @@ typedef struct {
     fg_status (*load_rgb_image)(const char *path, uint8_t **out_pixels, int32_t *out_width,
                                 int32_t *out_height, char *message, size_t message_size);
     void (*free_pixels)(uint8_t *pixels);
+    /* ABI 2 */
+    fg_status (*descriptors_and_chips)(fg_variant_engine *engine, const fg_image *image, const fg_face *faces,
+                                       int32_t count, float *descriptors, uint8_t *chips, char *message,
+                                       size_t message_size);
 } fg_variant_table;
 
 /* The one exported symbol of a variant's shared object. */

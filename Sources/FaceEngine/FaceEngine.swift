@@ -9,11 +9,14 @@ public struct DescribedFace: Sendable, Equatable {
     /// The 68-point shape, when it was asked for (liveness); `face.landmarks` are the ones the
     /// descriptor was computed from, 5 points by default.
     public var landmarks68: FaceLandmarks?
+    /// dlib's aligned 150×150 RGB chip the descriptor was computed from, when it was asked for.
+    public var chip: Image?
 
-    public init(face: FaceDetection, descriptor: FaceDescriptor, landmarks68: FaceLandmarks? = nil) {
+    public init(face: FaceDetection, descriptor: FaceDescriptor, landmarks68: FaceLandmarks? = nil, chip: Image? = nil) {
         self.face = face
         self.descriptor = descriptor
         self.landmarks68 = landmarks68
+        self.chip = chip
     }
 
     /// What leaves the engine: the face as every other part of facegate speaks of it.
@@ -200,17 +203,24 @@ public final class FaceEngine: @unchecked Sendable {
     /// Detection, descriptors for the `maxFaces` highest-scoring faces, and their 68-point
     /// shapes when `landmarks68` (nothing is spent on them otherwise), each step timed, all on
     /// one instance. A face whose box clipped to the image is empty (wholly past the edge)
-    /// gets no 68-point shape.
+    /// gets no 68-point shape. With `chips`, each face keeps the aligned chip its descriptor
+    /// was computed from (a copy of 67,500 bytes; the descriptors are the same).
     public func analyze(pixels: UnsafeRawBufferPointer, format: PixelFormat, width: Int, height: Int, stride: Int,
-                        maxFaces: Int = .max, landmarks68 wanted: Bool = false) throws -> FrameAnalysis {
+                        maxFaces: Int = .max, landmarks68 wanted: Bool = false, chips: Bool = false) throws -> FrameAnalysis {
         var image = try shimImage(pixels, format, width, height, stride)
         return try withInstance { engine in
             let t0 = Self.nowNanoseconds()
             let faces = Array(try detect(on: engine, &image).prefix(max(0, maxFaces)))
             let t1 = Self.nowNanoseconds()
-            let descriptors = try descriptors(on: engine, for: faces, &image)
+            var described: [DescribedFace]
+            if chips {
+                let (descriptors, chipImages) = try descriptorsAndChips(on: engine, for: faces, &image)
+                described = (0..<faces.count).map { DescribedFace(face: faces[$0], descriptor: descriptors[$0], chip: chipImages[$0]) }
+            } else {
+                let descriptors = try descriptors(on: engine, for: faces, &image)
+                described = zip(faces, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
+            }
             let t2 = Self.nowNanoseconds()
-            var described = zip(faces, descriptors).map { DescribedFace(face: $0, descriptor: $1) }
             var landmarksMicros: UInt64?
             if wanted {
                 let fitted = described.indices.filter { !described[$0].face.box.isEmpty }
@@ -259,6 +269,30 @@ public final class FaceEngine: @unchecked Sendable {
                 throw FaceEngineError.engineFailure("descriptor of face \($0): \(error)")
             }
         }
+    }
+
+    private func descriptorsAndChips(on engine: OpaquePointer, for faces: [FaceDetection],
+                                     _ image: inout fg_image) throws -> ([FaceDescriptor], [Image]) {
+        guard !faces.isEmpty else { return ([], []) }
+        var shimFaces = try faces.map { try $0.shimFace() }
+        var values = [Float](repeating: 0, count: faces.count * FaceDescriptor.dimension)
+        let chipBytes = Int(FG_CHIP_BYTES), side = Int(FG_CHIP_SIDE)
+        var pixels = [UInt8](repeating: 0, count: faces.count * chipBytes)
+        try ShimCall.run { message, size in
+            fg_descriptors_and_chips(engine, &image, &shimFaces, Int32(faces.count), &values, &pixels, message, size)
+        }
+        let n = FaceDescriptor.dimension
+        let descriptors = try (0..<faces.count).map {
+            do {
+                return try FaceDescriptor(Array(values[$0 * n..<($0 + 1) * n]))
+            } catch {
+                throw FaceEngineError.engineFailure("descriptor of face \($0): \(error)")
+            }
+        }
+        let chips = (0..<faces.count).map {
+            Image(format: .rgb24, width: side, height: side, bytes: Array(pixels[$0 * chipBytes..<($0 + 1) * chipBytes]))
+        }
+        return (descriptors, chips)
     }
 
     private func landmarks68(on engine: OpaquePointer, for faces: [FaceDetection],

@@ -18,6 +18,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var roles: RoleSettings
     public var homeAssistant: HomeAssistantSettings
     public var metrics: MetricsSettings
+    public var crops: CropSettings = CropSettings()
     public var web: WebSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
@@ -138,6 +139,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         roles = root.subtable("roles").map { RoleSettings($0) } ?? RoleSettings()
         homeAssistant = root.subtable("home_assistant").map(HomeAssistantSettings.init) ?? HomeAssistantSettings()
         metrics = root.subtable("metrics").map(MetricsSettings.init) ?? MetricsSettings()
+        crops = root.subtable("crops").map(CropSettings.init) ?? CropSettings()
         web = root.subtable("web").map(WebSettings.init) ?? WebSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))

@@ -30,6 +30,13 @@ public struct RecognizerSettings: Equatable, Sendable {
         self.threads = threads
     }
 
+    /// The descriptor network every configuration uses, as enrolled faces record it.
+    public static let descriptorModel = "dlib_face_recognition_resnet_model_v1"
+
+    /// How descriptors are made under these settings, as enrolled faces and kept crops record
+    /// it: `hog upsample=1 landmarks=5`.
+    public var detectorDescription: String { "\(detector.rawValue) upsample=\(upsample) landmarks=\(landmarks)" }
+
     init(_ reader: TableReader) {
         let defaults = RecognizerSettings()
         modelsDirectory = reader.nonEmptyString("models_dir") ?? defaults.modelsDirectory

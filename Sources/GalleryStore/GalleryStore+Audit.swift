@@ -43,9 +43,19 @@ extension GalleryStore {
     /// row is on disk, so a crash can leave a row without a command, never the reverse.
     @discardableResult
     public func appendAudit(_ entries: [AuditEntry]) throws -> [Int64] {
+        try appendAudit(entries, crops: [])
+    }
+
+    /// As `appendAudit(_:)`, and `crops[i]` (when there is one) kept with row `i`, in the same
+    /// transaction: a face's crop is never without its row, and a row is never held up by a
+    /// crop (crops are checked when made, see `AuditCrop`). `crops` may be shorter than
+    /// `entries`.
+    @discardableResult
+    public func appendAudit(_ entries: [AuditEntry], crops: [AuditCrop?]) throws -> [Int64] {
         guard !entries.isEmpty else { return [] }
+        let now = wallClock()
         return try pool.write { db in
-            try entries.map { e in
+            try entries.enumerated().map { index, e in
                 try db.execute(sql: """
                     INSERT INTO audit (time_wall_ns, camera, txn, face_index, capture_mono_ns, capture_wall_ns, member_id,
                                        member_name, distance, snapshot_json, unlocked_json, decision, reason)
@@ -64,6 +74,11 @@ extension GalleryStore {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [id, d.lock.rawValue, d.qos, d.state.rawValue, d.detail, d.outcomeWallNs,
                                          d.confirmation?.rawValue, d.confirmationWallNs])
+                }
+                if index < crops.count, let crop = crops[index] {
+                    try Self.insertCrop(db, FaceCrop(auditID: id, format: crop.format, width: crop.width, height: crop.height,
+                                                     image: crop.image, createdWallNs: now, descriptor: crop.descriptor,
+                                                     model: crop.model, detector: crop.detector))
                 }
                 return id
             }

@@ -19,22 +19,28 @@ extension GalleryStore {
         let now = wallClock()
         do {
             return try pool.write { db in
-                let member = try Self.memberRef(db, named: name)!
-                if try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM face_descriptor WHERE member_id = ? AND source_sha256 = ? AND model = ?)
-                    """, arguments: [member.id.rawValue, hash, model]) == true {
-                    throw GalleryStoreError.duplicateFace(member: member.name, sourceSHA256: hash, model: model)
-                }
-                try db.execute(sql: """
-                    INSERT INTO face_descriptor (member_id, descriptor, source_sha256, model, detector, created_wall_ns)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [member.id.rawValue, DescriptorBlob.encode(descriptor), hash, model, detector, now])
-                return FaceRecord(id: db.lastInsertedRowID, member: member, descriptor: descriptor, sourceSHA256: hash,
-                                  model: model, detector: detector, createdWallNs: now)
+                try Self.insertFace(db, member: try Self.memberRef(db, named: name)!, descriptor: descriptor,
+                                    sourceSHA256: hash, model: model, detector: detector, now: now)
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw GalleryStoreError.duplicateFace(member: name, sourceSHA256: hash, model: model)
         }
+    }
+
+    /// Arguments already validated; the same image twice for a member and model is a typed error.
+    static func insertFace(_ db: Database, member: MemberRef, descriptor: FaceDescriptor, sourceSHA256 hash: String,
+                           model: String, detector: String, now: Int64) throws -> FaceRecord {
+        if try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM face_descriptor WHERE member_id = ? AND source_sha256 = ? AND model = ?)
+            """, arguments: [member.id.rawValue, hash, model]) == true {
+            throw GalleryStoreError.duplicateFace(member: member.name, sourceSHA256: hash, model: model)
+        }
+        try db.execute(sql: """
+            INSERT INTO face_descriptor (member_id, descriptor, source_sha256, model, detector, created_wall_ns)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [member.id.rawValue, DescriptorBlob.encode(descriptor), hash, model, detector, now])
+        return FaceRecord(id: db.lastInsertedRowID, member: member, descriptor: descriptor, sourceSHA256: hash,
+                          model: model, detector: detector, createdWallNs: now)
     }
 
     /// Faces of one member (by name), or of everyone, by id.

@@ -9,11 +9,8 @@ extension GalleryStore {
         let now = wallClock()
         do {
             return try pool.write { db in
-                if try Self.memberRef(db, named: name, orThrow: false) != nil {
-                    throw GalleryStoreError.duplicateMemberName(name)
-                }
-                try db.execute(sql: "INSERT INTO member (name, created_wall_ns) VALUES (?, ?)", arguments: [name, now])
-                return MemberRecord(id: MemberID(db.lastInsertedRowID), name: name, createdWallNs: now, faceCount: 0, grants: [])
+                let ref = try Self.insertMember(db, name: name, now: now)
+                return MemberRecord(id: ref.id, name: name, createdWallNs: now, faceCount: 0, grants: [])
             }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
             throw GalleryStoreError.duplicateMemberName(name) // lost a race with another process
@@ -48,6 +45,15 @@ extension GalleryStore {
                                     faceCount: row["faces"], grants: grants[id] ?? [])
             }
         }
+    }
+
+    /// `name` already validated; a duplicate (ignoring case) is a typed error.
+    static func insertMember(_ db: Database, name: String, now: Int64) throws -> MemberRef {
+        if try memberRef(db, named: name, orThrow: false) != nil {
+            throw GalleryStoreError.duplicateMemberName(name)
+        }
+        try db.execute(sql: "INSERT INTO member (name, created_wall_ns) VALUES (?, ?)", arguments: [name, now])
+        return MemberRef(id: MemberID(db.lastInsertedRowID), name: name)
     }
 
     static func memberRef(_ db: Database, named name: String, orThrow: Bool = true) throws -> MemberRef? {

@@ -143,6 +143,30 @@ public final class GalleryStore: Sendable {
                 """)
         }
 
+        // A small picture of every judged face (issue 11), and for faces no member matched the
+        // descriptor too, so an operator can enroll the stranger later without a photo.
+        // `enrolled_face_id` remembers which gallery face a crop became (the unknown-faces list
+        // leaves it out); deleting that face lists the crop again.
+        migrator.registerMigration("v3 face crops") { db in
+            try db.execute(sql: """
+                CREATE TABLE face_crop (
+                    audit_id INTEGER PRIMARY KEY REFERENCES audit(id) ON DELETE CASCADE,
+                    format TEXT NOT NULL CHECK (format IN ('jpeg')),
+                    width INTEGER NOT NULL CHECK (width > 0),
+                    height INTEGER NOT NULL CHECK (height > 0),
+                    image BLOB NOT NULL,
+                    descriptor BLOB CHECK (descriptor IS NULL OR length(descriptor) = \(DescriptorBlob.byteCount)),
+                    model TEXT,
+                    detector TEXT,
+                    created_wall_ns INTEGER NOT NULL,
+                    enrolled_face_id INTEGER REFERENCES face_descriptor(id) ON DELETE SET NULL
+                );
+                CREATE INDEX face_crop_created ON face_crop(created_wall_ns);
+                -- Without it, removing any gallery face would scan every crop (foreign key check).
+                CREATE INDEX face_crop_enrolled ON face_crop(enrolled_face_id);
+                """)
+        }
+
         // facegate-web's accounts, and what they changed (written by the console and the CLI).
         migrator.registerMigration("v4 console users", migrate: Self.consoleUsersMigration)
 

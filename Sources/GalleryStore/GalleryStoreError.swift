@@ -18,6 +18,11 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     case invalidUserName(String, reason: String)
     case duplicateUser(String)
     case unknownUser(String)
+    case unknownAuditRow(Int64)
+    case duplicateCrop(auditID: Int64)
+    case noCrop(auditID: Int64)
+    /// A matched member's crop keeps no descriptor, so there is nothing to enroll from it.
+    case cropWithoutDescriptor(auditID: Int64)
     /// A stored row no longer decodes (edited by hand, or a disk fault).
     case corruptRow(table: String, id: Int64, reason: String)
 
@@ -39,6 +44,11 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         case let .invalidUserName(name, reason): "invalid user name \(quoted(name)): \(reason)"
         case let .duplicateUser(name): "a console user named \(quoted(name)) already exists"
         case let .unknownUser(name): "no console user named \(quoted(name))"
+        case let .unknownAuditRow(id): "no audit row with id \(id)"
+        case let .duplicateCrop(id): "audit row \(id) already has a face crop"
+        case let .noCrop(id): "audit row \(id) has no face crop (none was kept, or it was pruned)"
+        case let .cropWithoutDescriptor(id):
+            "the face crop of audit row \(id) has no descriptor (only faces no member matched keep one); it cannot be enrolled"
         case let .corruptRow(table, id, reason): "corrupt row \(id) in \(table): \(reason)"
         }
     }

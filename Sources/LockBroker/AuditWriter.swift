@@ -75,8 +75,9 @@ final class AuditWriter: Sendable {
     /// failure counted). Returns once queued: at once while fewer than `capacity` frames wait,
     /// otherwise when one has been written. On a closed writer, `failed` runs at once with
     /// `Closed`.
-    func appendFrame(_ entries: [AuditEntry], label: String, committed: @escaping @Sendable ([Int64]) -> Void,
-                     failed: @escaping @Sendable (any Error) -> Void) {
+    /// `crops[i]`, when there is one, is kept with row `i` in the same transaction.
+    func appendFrame(_ entries: [AuditEntry], crops: [AuditCrop?] = [], label: String,
+                     committed: @escaping @Sendable ([Int64]) -> Void, failed: @escaping @Sendable (any Error) -> Void) {
         if room.wait(timeout: .now()) == .timedOut {
             noteFull()
             room.wait()
@@ -102,7 +103,7 @@ final class AuditWriter: Sendable {
             }
             let ids: [Int64]
             do {
-                ids = try store.appendAudit(entries)
+                ids = try store.appendAudit(entries, crops: crops)
             } catch {
                 countFailure()
                 return failed(error)

@@ -142,7 +142,9 @@ final class BrokerService: @unchecked Sendable {
         captureServer = MessageServer(options: captureOptions, log: log) { [unowned self] in try serveCapture($0) }
 
         var recognizerOptions = MessageServer.Options(path: "\(dir)/recognizer.sock", localHello: hello, acceptedRoles: [.recognizer])
-        recognizerOptions.maxBodyLength = 1 << 20 // results are small; frames never flow this way
+        // Results are small (a face is ~0.6 kB and its JPEG chip ~5 kB, 64 faces at most, noisy
+        // chips larger); frames never flow this way.
+        recognizerOptions.maxBodyLength = 4 << 20
         recognizerOptions.applySocketLimits(config.runtime)
         recognizerOptions.admission = admission
         recognizerServer = MessageServer(options: recognizerOptions, log: log) { [unowned self] in try serveRecognizer($0) }
@@ -235,8 +237,10 @@ final class BrokerService: @unchecked Sendable {
     private func housekeepingLoop() {
         var lastWatchdog = 0.0
         let watchdogEvery = notifier.watchdogInterval ?? 0
+        var cropPrunes = CropPruneSchedule(settings: config.crops)
         while !stopFlag.wait(seconds: 0.25) {
             let now = MonotonicInstant(nanoseconds: MonotonicClock.nowNanoseconds())
+            if cropPrunes.due(now: now) { pruneCrops(cropPrunes) }
             engineLock.lock()
             let released = engine.housekeeping(now: now)
             let lapsed = engine.policyDeadlines(now: now)
@@ -271,6 +275,21 @@ final class BrokerService: @unchecked Sendable {
                 if t - lastWatchdog >= watchdogEvery { notifier.watchdog(); lastWatchdog = t }
             }
         }
+    }
+
+    /// On the audit writer's queue: between two frames' rows, never beside them, and the
+    /// housekeeping round does not wait for the disk.
+    private func pruneCrops(_ schedule: CropPruneSchedule) {
+        audit.perform({ [log] store in
+            let result = try schedule.prune(store, nowWallNs: WallClock.nowNanoseconds())
+            if result.deleted > 0 {
+                log.info("face crops pruned", ["deleted": result.deleted, "bytes_freed": result.bytesFreed,
+                                               "max_age_days": schedule.settings.maxAgeDays,
+                                               "max_total_mb": schedule.settings.maxTotalMB])
+            }
+        }, failed: { [log] error in
+            log.error("face crop prune failed", ["error": "\(error)"])
+        })
     }
 
     private func mqttOptions() throws -> MQTTOptions {
@@ -659,7 +678,16 @@ final class BrokerService: @unchecked Sendable {
         let entries = decisions.map { decision in
             AuditRows.decision(decision, result: result, captureWallNs: captureWallNs) { locksByID[$0.rawValue]?.commandQoS ?? 1 }
         }
-        audit.appendFrame(entries, label: hexTxn(result.txn), committed: { [self] ids in
+        let crops = config.crops.enabled ? decisions.map { decision -> AuditCrop? in
+            do {
+                return try AuditRows.crop(decision, result: result, model: RecognizerSettings.descriptorModel,
+                                          detector: config.recognizer.detectorDescription)
+            } catch {
+                rlog.warning("face crop not kept", ["face": decision.faceIndex ?? -1, "error": "\(error)"])
+                return nil
+            }
+        } : []
+        audit.appendFrame(entries, crops: crops, label: hexTxn(result.txn), committed: { [self] ids in
             for (decision, entry) in zip(decisions, entries) { homeAssistant?.decided(decision, timeWallNs: entry.timeWallNs) }
             for (decision, auditID) in zip(decisions, ids) {
                 if decision.isUnlock {

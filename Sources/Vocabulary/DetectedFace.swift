@@ -8,12 +8,17 @@ public struct DetectedFace: Hashable, Sendable {
     /// The 68-point shape, present only when the broker asked for it (a lock on the camera
     /// judges liveness); the descriptor never depends on it.
     public var landmarks: FaceLandmarks?
+    /// The aligned chip the descriptor was computed from, encoded (the broker keeps it with the
+    /// face's audit row); nil when the recognizer made none.
+    public var chip: FaceChip?
 
     /// `quality` defaults to a perfect face for callers that judge matching only.
-    public init(box: FaceBox, quality: Float = 1, descriptor: FaceDescriptor, landmarks: FaceLandmarks? = nil) {
+    public init(box: FaceBox, quality: Float = 1, descriptor: FaceDescriptor, landmarks: FaceLandmarks? = nil,
+                chip: FaceChip? = nil) {
         self.box = box
         self.quality = quality
         self.descriptor = descriptor
         self.landmarks = landmarks
+        self.chip = chip
     }
 }

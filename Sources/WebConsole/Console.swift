@@ -16,15 +16,20 @@ public final class Console: Sendable {
         public var locks: [String]
         public var cameras: [(id: String, locks: [String])]
         public var brokerSocket: String
+        /// Unknown faces closer than this are one group (the broker's match threshold).
+        public var matchThreshold: Double
 
-        public init(web: WebSettings, locks: [String], cameras: [(id: String, locks: [String])], brokerSocket: String) {
+        public init(web: WebSettings, locks: [String], cameras: [(id: String, locks: [String])], brokerSocket: String,
+                    matchThreshold: Double = 0.5) {
             self.web = web; self.locks = locks; self.cameras = cameras; self.brokerSocket = brokerSocket
+            self.matchThreshold = matchThreshold
         }
 
         public init(_ configuration: FacegateConfiguration) {
             self.init(web: configuration.web, locks: configuration.locks.map(\.id),
                       cameras: configuration.cameras.map { ($0.id, $0.locks) },
-                      brokerSocket: "\(configuration.runtime.socketsDirectory)/broker.ctl")
+                      brokerSocket: "\(configuration.runtime.socketsDirectory)/broker.ctl",
+                      matchThreshold: configuration.decision.matchThreshold)
         }
     }
 
@@ -145,9 +150,9 @@ struct SecurityHeaders: RouterMiddleware {
     /// What the store refused, as the HTTP status a client can act on.
     static func status(of error: GalleryStoreError) -> HTTPResponse.Status {
         switch error {
-        case .duplicateMemberName, .duplicateGrant, .duplicateFace, .duplicateUser: .conflict
-        case .unknownMember, .unknownGrant, .unknownFace, .unknownUser: .notFound
-        case .invalidMemberName, .invalidLockID, .invalidSourceHash, .invalidField, .invalidUserName: .badRequest
+        case .duplicateMemberName, .duplicateGrant, .duplicateFace, .duplicateUser, .duplicateCrop: .conflict
+        case .unknownMember, .unknownGrant, .unknownFace, .unknownUser, .unknownAuditRow, .noCrop: .notFound
+        case .invalidMemberName, .invalidLockID, .invalidSourceHash, .invalidField, .invalidUserName, .cropWithoutDescriptor: .badRequest
         case .cannotOpen, .schemaTooNew, .corruptRow: .internalServerError
         }
     }

@@ -85,6 +85,7 @@ extension Console {
         router.get("/decisions") { [self] request, context in
             let query = try DecisionQuery { request.uri.queryParameters.get($0) }
             let page = try store.decisions(query.filter, beforeID: query.before, limit: query.limit)
+            let withCrop = try store.auditIDsWithCrop(page.records.map(\.id))
             let f = query.filter
             func option(_ value: String, _ selected: String?) -> String {
                 "<option\(value == selected ? " selected" : "")>\(html(value))</option>"
@@ -102,7 +103,7 @@ extension Console {
             let rows = page.records.map { r in
                 let e = r.entry
                 return """
-                    <tr class="decision" id="decision-\(r.id)"><td>\(cropImages(r.id))</td>\
+                    <tr class="decision" id="decision-\(r.id)"><td>\(cropImages(r.id, exists: withCrop.contains(r.id)))</td>\
                     <td><a href="/decisions/\(r.id)">\(html(Layout.isoTime(e.timeWallNs)))</a></td><td>\(html(e.camera ?? "-"))</td>\
                     <td>\(html(e.member?.name ?? "unknown"))\(e.distance.map { " <span class=\"note\">\(String(format: "%.3f", $0))</span>" } ?? "")</td>\
                     <td class="\(e.kind.rawValue)">\(e.kind.rawValue)</td><td>\(html(e.unlockedLocks.map(\.rawValue).joined(separator: ", ")))</td>\
@@ -124,7 +125,7 @@ extension Console {
             let snapshot = try? e.snapshot()
             let deliveries = e.deliveries.map { "<li>\(html($0.lock.rawValue)): \(html($0.summary))\($0.detail.map { " (\(html($0)))" } ?? "")</li>" }.joined()
             return Layout.page("Decision \(record.id)", active: "/decisions", who: context.who, """
-                <div class="cards"><div>\(cropImages(record.id))</div><div>
+                <div class="cards"><div>\(cropImages(record.id, exists: (try? store.auditIDsWithCrop([record.id]))?.isEmpty == false))</div><div>
                 <p><strong class="\(e.kind.rawValue)">\(e.kind.rawValue)</strong> at \(html(Layout.isoTime(e.timeWallNs))) on \(html(e.camera ?? "-"))</p>
                 <p>Member: \(html(e.member?.name ?? "unknown"))\(e.distance.map { ", distance \(String(format: "%.3f", $0))" } ?? "")</p>
                 <p>Why: \(html(e.reason))</p>
@@ -168,7 +169,8 @@ extension Console {
     }
 
     /// The decision's face crop(s), if the recognizer sent one.
-    func cropImages(_ id: Int64) -> String {
-        "<span class=\"crop note\"></span>"
+    func cropImages(_ id: Int64, exists: Bool) -> String {
+        guard exists else { return "<span class=\"crop note\"></span>" }
+        return "<img class=\"crop\" alt=\"face of decision \(id)\" src=\"/decisions/\(id)/crop\">"
     }
 }

@@ -1,6 +1,6 @@
 import Vocabulary
 
-/// # facegate wire format, version 2
+/// # facegate wire format, version 3
 ///
 /// Every message travels as one frame on a Unix stream socket:
 ///
@@ -43,7 +43,9 @@ import Vocabulary
 /// FACE     = left i32, top i32, right i32, bottom i32 (left ≤ right, top ≤ bottom),
 ///            quality f32 (finite), dims u16 (= 128), descriptor f32 × 128 (finite),
 ///            landmarks u8 (0 or 68), (x f32, y f32) × landmarks (finite; frame pixels, may lie
-///            outside the frame for a face cut by its edge; dlib's 68-point order)
+///            outside the frame for a face cut by its edge; dlib's 68-point order),
+///            chip_format u8 (0 none, 1 jpeg), and when not 0: width u16, height u16
+///            (1–1024 each), chip_len u32 (1–262144), chip[chip_len] (a JPEG starts FF D8 FF)
 /// roles    = 1 capture, 2 broker, 3 recognizer, 4 tap, 5 admin, 6 motion (hello.camera set, as for capture)
 /// ```
 ///
@@ -59,7 +61,9 @@ import Vocabulary
 /// misread the next face), and SNAPSHOT's flags gained bit1, which the broker sets for a
 /// frame whose faces need landmarks. The hello exchange refuses a peer of any other version
 /// (`unsupported-version` error, then close), so a v1 process and a v2 one never exchange
-/// frames.
+/// frames. Version 3 changed FACE again: the face chip (its format byte, then the encoded
+/// picture) follows the landmarks, so the broker can keep a crop of every judged face; a v2
+/// peer is refused at hello as a v1 one was.
 public enum MessageCodec {
     /// The body of `message` (no length prefix), pixels included.
     public static func encodeBody(_ message: Message) -> [UInt8] {
@@ -138,6 +142,15 @@ public enum MessageCodec {
                 if let landmarks = face.landmarks {
                     w.u8(UInt8(clamping: landmarks.points.count))
                     for p in landmarks.points { w.f32(p.x); w.f32(p.y) }
+                } else {
+                    w.u8(0)
+                }
+                if let chip = face.chip {
+                    // Chips come from the recognizer's encoder: within the limits the reader checks.
+                    w.u8(chip.format.rawValue)
+                    w.u16(UInt16(clamping: chip.width)); w.u16(UInt16(clamping: chip.height))
+                    w.u32(UInt32(clamping: chip.bytes.count))
+                    w.raw(chip.bytes)
                 } else {
                     w.u8(0)
                 }
@@ -411,12 +424,37 @@ public enum MessageCodec {
                 guard y.isFinite else { throw WireError.invalidField(field: "\(f).landmark[\(k)].y", reason: "not finite") }
                 points.append(LandmarkPoint(x: x, y: y))
             }
+            let chip = try readChip(&r, f)
             // Checked value by value above, so the field named in an error is exact.
             faces.append(DetectedFace(box: box, quality: quality, descriptor: try FaceDescriptor(descriptor),
-                                      landmarks: pointCount == 0 ? nil : try FaceLandmarks(points)))
+                                      landmarks: pointCount == 0 ? nil : try FaceLandmarks(points), chip: chip))
         }
         return RecognitionResult(txn: txn, camera: camera, sequence: seq, captureMonotonicNs: mono,
                                  detectMicros: detectMicros, descriptorMicros: descriptorMicros, faces: faces)
+    }
+
+    private static func readChip(_ r: inout ByteReader, _ f: String) throws -> FaceChip? {
+        let rawFormat = try r.u8("\(f).chip_format")
+        if rawFormat == 0 { return nil }
+        guard let format = FaceChip.Format(rawValue: rawFormat) else {
+            throw WireError.invalidField(field: "\(f).chip_format", reason: "unknown chip format \(rawFormat)")
+        }
+        let width = Int(try r.u16("\(f).chip.width"))
+        let height = Int(try r.u16("\(f).chip.height"))
+        for (name, side) in [("width", width), ("height", height)] where !(1...FaceChip.maxSide).contains(side) {
+            throw WireError.invalidField(field: "\(f).chip.\(name)", reason: "\(side) not in 1...\(FaceChip.maxSide)")
+        }
+        let length = Int(try r.u32("\(f).chip_len"))
+        guard (1...FaceChip.maxBytes).contains(length) else {
+            throw WireError.invalidField(field: "\(f).chip_len", reason: "\(length) not in 1...\(FaceChip.maxBytes)")
+        }
+        let range = try r.range(length, "\(f).chip")
+        let bytes = Array(r.bytes[range])
+        // Only the signature: the broker stores the bytes, the browser decodes them.
+        guard bytes.starts(with: [0xff, 0xd8, 0xff]) else {
+            throw WireError.invalidField(field: "\(f).chip", reason: "a jpeg chip that does not start FF D8 FF")
+        }
+        return FaceChip(format: format, width: width, height: height, bytes: bytes)
     }
 
     /// Identifiers end up in log lines, topics and file names: printable ASCII, no spaces.

@@ -2,7 +2,7 @@ import Vocabulary
 
 /// The protocol version both sides put in their hello. Bump on any layout change (see the
 /// history at the end of MessageCodec's header).
-public let wireProtocolVersion: UInt16 = 2
+public let wireProtocolVersion: UInt16 = 3
 
 /// Limits every decoder enforces, whatever the connection's frame-size limit.
 public enum WireLimits {

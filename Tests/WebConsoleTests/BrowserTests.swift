@@ -108,6 +108,37 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue(b.waitForText("#notice", "added carol"))
         let actions = try GalleryStore(path: p.databaseURL.path).adminActions(limit: 10)
         XCTAssertEqual(actions.first.map { "\($0.user) \($0.action) \($0.detail)" }, "ann member.add carol")
+
+        // A stranger at DC001: denied, and the face's crop kept.
+        p.hide()
+        try p.touch("DC001")
+        try p.show("lin-manuel-miranda.png")
+        let store = try GalleryStore(path: p.databaseURL.path)
+        XCTAssertTrue(waitUntil(timeout: 60, interval: 0.2) { ((try? store.unknownFaces(limit: 10)) ?? []).count > 0 }, p.dump())
+        p.hide()
+        // Enrolled from its crop as a new member who may open DC001, in one step.
+        try b.go(c.url + "/unknown")
+        _ = try b.element("#unknown-faces .unknown-group img.crop")
+        try screenshot(b, "unknown-faces")
+        try b.type("#unknown-faces .enroll-new input[name=member]", "lin")
+        try b.click("#unknown-faces .enroll-new input[name=grant][value=DC001]")
+        try b.click("#unknown-faces .enroll-new button")
+        XCTAssertTrue(b.waitForText("#notice", "enrolled 1 face as lin, may open DC001"), b.pageSource)
+        XCTAssertEqual(try store.member(named: "lin").grants.map(\.rawValue), ["DC001"])
+        XCTAssertEqual(try store.adminActions(limit: 2).map(\.action), ["grant.add", "face.enroll"])
+
+        // The next touch with the same face opens DC001 for lin: seen live on the console.
+        try b.go(c.url + "/")
+        _ = try b.element("#live-decisions")
+        XCTAssertTrue(p.waitForRelease("DC001"), p.dump())
+        try p.touch("DC001")
+        try p.show("lin-manuel-miranda.png")
+        XCTAssertTrue(b.waitForText("#live-decisions tbody", "lin", timeout: 60), b.pageSource)
+        XCTAssertTrue(waitUntil(timeout: 30) {
+            ((try? store.auditTail(limit: 50)) ?? []).contains { $0.entry.kind == .unlock && $0.entry.member?.name == "lin"
+                && $0.entry.unlockedLocks.map(\.rawValue) == ["DC001"] }
+        }, p.dump())
+        try screenshot(b, "live-enrolled")
     }
 
     func testAViewerCannotChangeAnythingAndWrongPasswordsAreRateLimited() throws {

@@ -124,18 +124,19 @@ final class CodecTests: XCTestCase {
         credit[4] = 0 // count 3 -> 0
         expect(credit, field: "credit.count")
         var result = body("result")
-        result[result.count - 5] = 0x7f; result[result.count - 4] = 0xc0 // NaN (the landmark count follows)
+        // The landmark count and the chip format follow the descriptor.
+        result[result.count - 6] = 0x7f; result[result.count - 5] = 0xc0 // NaN
         expect(result, field: "result.face[0].descriptor[127]")
         for count: UInt8 in [5, 67, 69, 0xff] {
             result = body("result")
-            result[result.count - 1] = count
+            result[result.count - 2] = count
             expect(result, field: "result.face[0].landmarks")
         }
         var shaped = body("result-landmarks")
-        shaped[shaped.count - 4] = 0x7f; shaped[shaped.count - 3] = 0xc0 // last y NaN
+        shaped[shaped.count - 5] = 0x7f; shaped[shaped.count - 4] = 0xc0 // last y NaN (the chip format follows)
         expect(shaped, field: "result.face[1].landmark[67].y")
         shaped = body("result-landmarks")
-        let firstX = shaped.count - 68 * 8
+        let firstX = shaped.count - 1 - 68 * 8
         XCTAssertEqual(shaped[firstX - 1], 68, "the count byte precedes the points")
         shaped.replaceSubrange(firstX..<firstX + 4, with: [0x7f, 0x80, 0, 0]) // +infinity
         expect(shaped, field: "result.face[1].landmark[0].x")
@@ -178,19 +179,56 @@ final class CodecTests: XCTestCase {
         XCTAssertTrue(unwanted.snapshot.motion)
     }
 
-    /// A version 1 result (no landmark count after the descriptor) does not pass for a
-    /// version 2 one: the decoder names the missing field.
-    func testVersion1ResultLayoutIsRefused() {
-        var v1 = Array(Golden.bytes(Golden.vectors.first { $0.name == "result" }!.hex).dropFirst(4))
+    /// A version 1 result (no landmark count after the descriptor) or a version 2 one (no
+    /// chip format after the landmarks) does not pass for a version 3 one: the decoder names
+    /// the missing field.
+    func testVersion1And2ResultLayoutsAreRefused() {
+        var v2 = Array(Golden.bytes(Golden.vectors.first { $0.name == "result" }!.hex).dropFirst(4))
+        v2.removeLast()
+        XCTAssertThrowsError(try MessageCodec.decodeBody(v2)) { error in
+            XCTAssertEqual(error as? WireError, .truncated(field: "result.face[0].chip_format", needed: 1, available: 0))
+        }
+        var v1 = v2
         v1.removeLast()
         XCTAssertThrowsError(try MessageCodec.decodeBody(v1)) { error in
             XCTAssertEqual(error as? WireError, .truncated(field: "result.face[0].landmarks", needed: 1, available: 0))
         }
     }
 
+    /// Version 3's addition: the chip decodes on the face that carried it, and nothing else
+    /// passes for one.
+    func testChipDecodesWhereSentAndBadChipsAreNamed() throws {
+        let golden = Array(Golden.bytes(Golden.vectors.first { $0.name == "result-chip" }!.hex).dropFirst(4))
+        guard case let .result(result) = try MessageCodec.decodeBody(golden) else { return XCTFail("not a result") }
+        XCTAssertEqual(result.faces[0].chip, FaceChip(format: .jpeg, width: 150, height: 2, bytes: [0xff, 0xd8, 0xff, 0xd9]))
+        guard case let .result(plain) = try MessageCodec.decodeBody(Array(Golden.bytes(
+            Golden.vectors.first { $0.name == "result-landmarks" }!.hex).dropFirst(4))) else { return XCTFail("not a result") }
+        XCTAssertEqual(plain.faces.map(\.chip), [nil, nil])
+
+        // The chip's fields start 11 bytes before the end: format, width, height, length, 4 bytes.
+        let at = golden.count - 13
+        func mutated(_ offset: Int, _ bytes: [UInt8]) -> [UInt8] {
+            var body = golden
+            body.replaceSubrange((at + offset)..<(at + offset + bytes.count), with: bytes)
+            return body
+        }
+        let cases: [([UInt8], WireError)] = [
+            (mutated(0, [0x02]), .invalidField(field: "result.face[0].chip_format", reason: "unknown chip format 2")),
+            (mutated(1, [0x00, 0x00]), .invalidField(field: "result.face[0].chip.width", reason: "0 not in 1...1024")),
+            (mutated(3, [0x04, 0x01]), .invalidField(field: "result.face[0].chip.height", reason: "1025 not in 1...1024")),
+            (mutated(5, [0, 0, 0, 0]), .invalidField(field: "result.face[0].chip_len", reason: "0 not in 1...262144")),
+            (mutated(5, [0, 4, 0, 1]), .invalidField(field: "result.face[0].chip_len", reason: "262145 not in 1...262144")),
+            (mutated(5, [0, 0, 0, 5]), .truncated(field: "result.face[0].chip", needed: 5, available: 4)),
+            (mutated(9, [0x89, 0x50]), .invalidField(field: "result.face[0].chip", reason: "a jpeg chip that does not start FF D8 FF")),
+        ]
+        for (body, expected) in cases {
+            XCTAssertThrowsError(try MessageCodec.decodeBody(body)) { XCTAssertEqual($0 as? WireError, expected) }
+        }
+    }
+
     /// The goldens' hellos speak the current version: a bump without new vectors fails here.
     func testGoldenHellosCarryTheCurrentVersion() {
-        XCTAssertEqual(wireProtocolVersion, 2)
+        XCTAssertEqual(wireProtocolVersion, 3)
         for (name, message, _) in Golden.vectors {
             if case let .hello(h) = message { XCTAssertEqual(h.version, wireProtocolVersion, name) }
         }

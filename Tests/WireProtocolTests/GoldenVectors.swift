@@ -18,8 +18,8 @@ enum Golden {
 
     static let vectors: [(name: String, message: Message, hex: String)] = [
         ("hello",
-         .hello(Hello(version: 2, role: .capture, name: "cap", pid: 0x1234, camera: "cam-a")),
-         "00000014" + "01" + "0002" + "01" + "0003" + "636170" + "00001234" + "0005" + "63616d2d61"),
+         .hello(Hello(version: 3, role: .capture, name: "cap", pid: 0x1234, camera: "cam-a")),
+         "00000014" + "01" + "0003" + "01" + "0003" + "636170" + "00001234" + "0005" + "63616d2d61"),
         ("frame",
          .frame(grayFrame),
          "00000032" + "02" + "0002" + "6331" + "0000000000000007" + "0102030405060708" + "ffffffffffffffff"
@@ -49,10 +49,10 @@ enum Golden {
                                    descriptorMicros: 2000,
                                    faces: [DetectedFace(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30),
                                                               quality: 0.5, descriptor: try! FaceDescriptor(descriptor))])),
-         "0000023e" + "04" + "0000000000000005" + "0002" + "6331" + "0000000000000007" + "0000000000000010"
+         "0000023f" + "04" + "0000000000000005" + "0002" + "6331" + "0000000000000007" + "0000000000000010"
             + "000003e8" + "000007d0" + "0001"
             + "0000000a" + "ffffffff" + "00000014" + "0000001e" + "3f000000" + "0080"
-            + String(repeating: "00000000", count: 127) + "3f800000" + "00"),
+            + String(repeating: "00000000", count: 127) + "3f800000" + "00" + "00"),
         ("result-landmarks",
          .result(RecognitionResult(txn: 6, camera: "c1", sequence: 8, captureMonotonicNs: 0x10, detectMicros: 1000,
                                    descriptorMicros: 2000,
@@ -60,13 +60,25 @@ enum Golden {
                                                         descriptor: try! FaceDescriptor(descriptor)),
                                            DetectedFace(box: FaceBox(left: 10, top: -1, right: 20, bottom: 30), quality: 0.5,
                                                         descriptor: try! FaceDescriptor(descriptor), landmarks: landmarks)])),
-         "00000675" + "04" + "0000000000000006" + "0002" + "6331" + "0000000000000008" + "0000000000000010"
+         "00000677" + "04" + "0000000000000006" + "0002" + "6331" + "0000000000000008" + "0000000000000010"
             + "000003e8" + "000007d0" + "0002"
             + "00000001" + "00000002" + "00000003" + "00000004" + "3f800000" + "0080"
-            + String(repeating: "00000000", count: 127) + "3f800000" + "00"
+            + String(repeating: "00000000", count: 127) + "3f800000" + "00" + "00"
             + "0000000a" + "ffffffff" + "00000014" + "0000001e" + "3f000000" + "0080"
             + String(repeating: "00000000", count: 127) + "3f800000"
-            + "44" + String(repeating: "3f000000" + "bf800000", count: 67) + "3fc00000" + "40000000"),
+            + "44" + String(repeating: "3f000000" + "bf800000", count: 67) + "3fc00000" + "40000000" + "00"),
+        ("result-chip",
+         .result(RecognitionResult(txn: 7, camera: "c1", sequence: 9, captureMonotonicNs: 0x10, detectMicros: 1000,
+                                   descriptorMicros: 2000,
+                                   faces: [DetectedFace(box: FaceBox(left: 1, top: 2, right: 3, bottom: 4), quality: 1,
+                                                        descriptor: try! FaceDescriptor(descriptor),
+                                                        chip: FaceChip(format: .jpeg, width: 150, height: 2,
+                                                                       bytes: [0xff, 0xd8, 0xff, 0xd9]))])),
+         "0000024b" + "04" + "0000000000000007" + "0002" + "6331" + "0000000000000009" + "0000000000000010"
+            + "000003e8" + "000007d0" + "0001"
+            + "00000001" + "00000002" + "00000003" + "00000004" + "3f800000" + "0080"
+            + String(repeating: "00000000", count: 127) + "3f800000" + "00"
+            + "01" + "0096" + "0002" + "00000004" + "ffd8ffd9"),
         ("credit", .credit(Credit(count: 3)), "00000005" + "05" + "00000003"),
         ("heartbeat",
          .heartbeat(Heartbeat(monotonicNs: 100, counters: [Counter("sent", 9)])),
@@ -91,8 +103,8 @@ enum Golden {
          .motion(MotionReport(camera: "c1", active: true, cameraWallNs: -2, detail: "x")),
          "00000011" + "0c" + "0002" + "6331" + "01" + "fffffffffffffffe" + "0001" + "78"),
         ("hello-motion",
-         .hello(Hello(version: 2, role: .motion, name: "o", pid: 1, camera: "c1")),
-         "0000000f" + "01" + "0002" + "06" + "0001" + "6f" + "00000001" + "0002" + "6331"),
+         .hello(Hello(version: 3, role: .motion, name: "o", pid: 1, camera: "c1")),
+         "0000000f" + "01" + "0003" + "06" + "0001" + "6f" + "00000001" + "0002" + "6331"),
     ]
 
     static func bytes(_ hex: String) -> [UInt8] {

@@ -136,13 +136,13 @@ final class ConnectionTests: XCTestCase {
     /// A process still speaking version 1 (results without landmarks) is refused at the hello,
     /// both ways, with the versions named, before any frame or result is exchanged.
     func testVersion1PeerIsRefusedBothWays() throws {
-        XCTAssertEqual(wireProtocolVersion, 2)
+        XCTAssertEqual(wireProtocolVersion, 3)
         let server = try startEchoServer()
         var v1Client = captureHello()
         v1Client.version = 1
         XCTAssertThrowsError(try MessageConnection.connect(path: path, hello: v1Client, expecting: [.broker])) { error in
             guard case let .peerRejected(reason)? = error as? WireError else { return XCTFail("\(error)") }
-            XCTAssertEqual(reason, "unsupported-version: protocol version 1 unsupported, this side speaks 2")
+            XCTAssertEqual(reason, "unsupported-version: protocol version 1 unsupported, this side speaks 3")
         }
         XCTAssertTrue(waitUntil(timeout: 5) { server.connectionCount == 0 }, "the server closed the v1 connection")
         server.stop()
@@ -165,11 +165,11 @@ final class ConnectionTests: XCTestCase {
             old.close()
         }
         XCTAssertThrowsError(try MessageConnection.connect(path: path, hello: captureHello(), expecting: [.broker])) { error in
-            XCTAssertEqual(error as? WireError, .unsupportedVersion(got: 1, expected: 2))
-            XCTAssertEqual("\(error)", "protocol version 1 unsupported (this side speaks 2)")
+            XCTAssertEqual(error as? WireError, .unsupportedVersion(got: 1, expected: 3))
+            XCTAssertEqual("\(error)", "protocol version 1 unsupported (this side speaks 3)")
         }
         XCTAssertEqual(accepted.wait(timeout: .now() + 10), .success)
-        XCTAssertEqual(refused.get(), "unsupported-version: protocol version 1 unsupported, this side speaks 2")
+        XCTAssertEqual(refused.get(), "unsupported-version: protocol version 1 unsupported, this side speaks 3")
     }
 
     /// Each kind of bad peer is closed with an error message; a good peer connected the whole

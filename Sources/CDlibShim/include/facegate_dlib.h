@@ -154,6 +154,17 @@ const char *fg_build_info(void);
 /* The variant an engine runs: "baseline" or "avx2". */
 const char *fg_engine_variant(const fg_engine *engine);
 
+/* dlib's aligned face chip: what the descriptor network sees, RGB24, tightly packed. */
+enum { FG_CHIP_SIDE = 150, FG_CHIP_BYTES = FG_CHIP_SIDE * FG_CHIP_SIDE * 3 };
+
+/*
+ * As fg_descriptors, and each face's chip (FG_CHIP_SIDE x FG_CHIP_SIDE RGB24, the aligned
+ * picture the network was given) written to chips[i * FG_CHIP_BYTES ...]. The descriptors are
+ * the same bits fg_descriptors gives.
+ */
+fg_status fg_descriptors_and_chips(fg_engine *engine, const fg_image *image, const fg_face *faces, int32_t count,
+                                   float *descriptors, uint8_t *chips, char *message, size_t message_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,15 +1,17 @@
 /// SHA-256 (FIPS 180-4) of a photo's bytes, to recognize the same image enrolled twice.
 /// Foundation on Linux has no digest API and a crypto dependency for one hash of a few MB per
 /// photo is not worth its weight; the tests check this against the hashes in reference.json.
-enum SHA256 {
-    static func hex(_ bytes: [UInt8]) -> String {
+/// In the store because enrolling from a face crop names the crop by its hash, as the CLI
+/// names a photo.
+public enum SHA256 {
+    public static func hex(_ bytes: [UInt8]) -> String {
         digest(bytes).map { byte in
             let s = String(byte, radix: 16)
             return s.count == 1 ? "0" + s : s
         }.joined()
     }
 
-    static func digest(_ bytes: [UInt8]) -> [UInt8] {
+    public static func digest(_ bytes: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
         var message = bytes
         let bitLength = UInt64(bytes.count) &* 8
