@@ -18,6 +18,9 @@ public final class Console: Sendable {
         public var brokerSocket: String
         /// Unknown faces closer than this are one group (the broker's match threshold).
         public var matchThreshold: Double
+        /// For photo uploads: the `facegate` executable and the configuration it is run with,
+        /// so an uploaded photo passes exactly `facegate faces enroll`'s checks. nil: no uploads.
+        public var enrollTool: (executable: String, config: String)?
 
         public init(web: WebSettings, locks: [String], cameras: [(id: String, locks: [String])], brokerSocket: String,
                     matchThreshold: Double = 0.5) {
@@ -77,6 +80,7 @@ public final class Console: Sendable {
         addLiveRoutes(router)
         addDecisionRoutes(router)
         addMemberRoutes(router)
+        addPhotoUploadRoute(router)
         addUnknownFaceRoutes(router)
         addAPIRoutes(router)
         return router

@@ -100,7 +100,7 @@ extension Console {
                 <label>Camera <select name="camera"><option value="">any</option>\(setup.cameras.map { option($0.id, f.camera) }.joined())</select></label>
                 <button>Filter</button></fieldset></form>
                 """
-            let rows = page.records.map { r in
+            let rows = page.records.map { r -> String in
                 let e = r.entry
                 return """
                     <tr class="decision" id="decision-\(r.id)"><td>\(cropImages(r.id, exists: withCrop.contains(r.id)))</td>\

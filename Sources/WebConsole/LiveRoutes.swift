@@ -71,12 +71,12 @@ extension Console {
     }
 
     func brokerSection(_ s: BrokerStatus) -> String {
-        let cameras = s.cameras.map { c in
+        let cameras = s.cameras.map { c -> String in
             "<div class=\"card camera\"><strong>\(html(c.id))</strong><br>\(c.connected ? "connected" : "<span class=\"err\">not connected</span>")"
                 + "<br><span class=\"note\">frames \(c.framesReceived), sent \(c.framesAdmitted), skipped \(c.framesSkipped)</span></div>"
         }.joined()
         let open = Dictionary(grouping: s.openSessions, by: \.trigger)
-        let locks = setup.locks.map { lock in
+        let locks = setup.locks.map { lock -> String in
             let sessions = open["lock " + lock] ?? []
             let state = sessions.isEmpty ? "idle" : sessions.map { "touched, open \(String(format: "%.1f", $0.openForSeconds)) s" }.joined(separator: "; ")
             return "<div class=\"card lock\" data-lock=\"\(html(lock))\"><strong>\(html(lock))</strong><br>\(html(state))</div>"

@@ -9,7 +9,7 @@ extension Console {
             let members = try store.listMembers()
             let admin = who.role == .admin
             let notice = request.uri.queryParameters.get("done").map { "<p class=\"note\" id=\"notice\">\(html($0))</p>" } ?? ""
-            let rows = members.map { m in
+            let rows = members.map { m -> String in
                 let grants = setup.locks.map { lock -> String in
                     let held = m.grants.map(\.rawValue).contains(lock)
                     guard admin else { return held ? "<span class=\"grant\">\(html(lock))</span> " : "" }

@@ -42,7 +42,12 @@ struct WebCommand: DaemonCommand {
         }
         var resolved = configuration
         resolved.web = web
-        return WebProcess.Options(configuration: resolved)
+        // Photo uploads run `facegate faces enroll`, installed beside this executable.
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let tool = here.appendingPathComponent("facegate").path
+        let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
+        return WebProcess.Options(configuration: resolved,
+                                  enrollTool: FileManager.default.isExecutableFile(atPath: tool) ? (tool, configPath) : nil)
     }
 
     static func runDaemon(_ options: WebProcess.Options) -> Int32 { WebProcess(options: options).run() }

@@ -16,6 +16,7 @@ import WebConsole
 final class WebProcess: Sendable {
     struct Options: Sendable {
         var configuration: FacegateConfiguration
+        var enrollTool: (executable: String, config: String)?
     }
 
     let options: Options
@@ -34,7 +35,10 @@ final class WebProcess: Sendable {
             log.error("cannot open the database: \(error)", ["database": configuration.runtime.database])
             return 1
         }
-        let console = Console(setup: Console.Setup(configuration), store: store)
+        var setup = Console.Setup(configuration)
+        setup.enrollTool = options.enrollTool
+        if options.enrollTool == nil { log.warning("no facegate executable beside facegate-web: photo uploads are off") }
+        let console = Console(setup: setup, store: store)
         let notifier = SystemdNotifier()
         let log = log
         let address = web.listen

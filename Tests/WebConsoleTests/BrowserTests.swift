@@ -98,6 +98,8 @@ final class BrowserTests: XCTestCase {
         // A form whose CSRF token was taken out is refused, and nothing changes.
         try b.go(c.url + "/members")
         _ = try b.element("#add-member")
+        XCTAssertEqual(try b.elements("tr.member[data-member=obama] button.revoke").count, 2, "obama holds both grants")
+        XCTAssertEqual(try b.elements("tr.member[data-member=biden] button.grant").count, 1, "biden may be given DC006")
         try screenshot(b, "members")
         try b.script("document.querySelector('#add-member input[name=csrf]').remove()")
         try b.type("#add-member input[name=member]", "mallory")
@@ -112,6 +114,16 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue(b.waitForText("#notice", "added carol"))
         let actions = try GalleryStore(path: p.databaseURL.path).adminActions(limit: 10)
         XCTAssertEqual(actions.first.map { "\($0.user) \($0.action) \($0.detail)" }, "ann member.add carol")
+
+        // Photos go through `facegate faces enroll`'s own checks: one face is stored, two are refused.
+        try b.type("tr[data-member=carol] input[name=photo]", Paths.face("biden2.jpg").path)
+        try b.click("tr[data-member=carol] form[action='/members/photo'] button")
+        XCTAssertTrue(b.waitForText("#notice", "biden2.jpg: 1 face, stored", timeout: 120), b.pageSource)
+        XCTAssertEqual(try GalleryStore(path: p.databaseURL.path).member(named: "carol").faceCount, 1)
+        try b.type("tr[data-member=carol] input[name=photo]", Paths.face("two_people.jpg").path)
+        try b.click("tr[data-member=carol] form[action='/members/photo'] button")
+        XCTAssertTrue(b.waitForText("#refusal", "two_people.jpg: 2 faces, refused", timeout: 120), b.pageSource)
+        XCTAssertEqual(try GalleryStore(path: p.databaseURL.path).member(named: "carol").faceCount, 1)
 
         // A stranger at DC001: denied, and the face's crop kept.
         p.hide()
@@ -152,6 +164,7 @@ final class BrowserTests: XCTestCase {
         try logIn(b, c, ConsoleProcess.viewer)
         try b.go(c.url + "/members")
         _ = try b.element("#members")
+        XCTAssertEqual(try b.elements("tr.member").count, 2, "the viewer sees obama and biden")
         XCTAssertEqual(try b.elements("#add-member"), [], "no forms for a viewer")
         XCTAssertEqual(try b.elements("form.inline"), [])
         // Even a hand-made request with the session's own CSRF token is refused.

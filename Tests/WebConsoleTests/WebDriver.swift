@@ -64,8 +64,14 @@ final class WebDriver: @unchecked Sendable {
             found = try? self.findElement(css)
             return found != nil
         }
-        guard let found else { throw Failure(description: "no element \(css) on \(currentURL): \(String(pageSource.prefix(1500)))") }
+        guard let found else { throw Failure(description: "no element \(css) on \(currentURL): \(Self.excerpt(pageSource))") }
         return found
+    }
+
+    /// The page's main part, for failure messages.
+    static func excerpt(_ page: String) -> String {
+        let start = page.range(of: "<main>")?.lowerBound ?? page.startIndex
+        return String(page[start...].prefix(4000))
     }
 
     func elements(_ css: String) throws -> [String] {
@@ -85,7 +91,9 @@ final class WebDriver: @unchecked Sendable {
 
     func type(_ css: String, _ text: String) throws {
         let id = try element(css)
-        try command("POST", "/element/\(id)/clear", [:])
+        // A file input takes the path as it is (clearing it is not allowed).
+        let isFile = try script("return arguments[0].type === 'file'", [["element-6066-11e4-a52e-4f735466cecc": id]]) as? Bool ?? false
+        if !isFile { try command("POST", "/element/\(id)/clear", [:]) }
         try command("POST", "/element/\(id)/value", ["text": text])
     }
 
