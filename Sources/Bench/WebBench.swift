@@ -52,7 +52,10 @@ enum WebBench {
         guard add.waitForExit(timeout: 60) == 0 else { throw BenchError.failed("users add failed: \(add.log)") }
         let web = try ChildProcess(Paths.executable("facegate-web"), ["--config", config.path], logDirectory: dir.url, name: "facegate-web")
         defer { _ = web.terminate(grace: 10) }
-        guard web.waitForLine("msg=listening", timeout: 120) else { throw BenchError.failed("facegate-web did not start: \(web.log)") }
+        // Polled rather than read from its log: `make bench` runs with FACEGATE_LOG_LEVEL=warn.
+        guard waitUntil(timeout: 120, interval: 0.1, { (try? httpRequest(port: port, target: "/health", http11: true))?.status == 200 }) else {
+            throw BenchError.failed("facegate-web did not start: \(web.log)")
+        }
 
         let middle = start + Int64(rows / 2) * 1_000_000_000
         let cases = [
@@ -107,7 +110,7 @@ enum WebBench {
         if !query.isEmpty { components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) } }
         let reply = try httpRequest(port: port, target: components.string!, headers: [
             "Authorization": "Basic " + Data("bench:bench-password-1".utf8).base64EncodedString(),
-        ], timeout: 30)
+        ], timeout: 30, http11: true)
         guard reply.status == 200, let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any],
               let decisions = object["decisions"] as? [[String: Any]] else {
             throw BenchError.failed("GET \(components.string!): \(reply.status) \(reply.body.prefix(300))")
