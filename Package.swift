@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "facegate-bench", targets: ["Bench"]),
         .executable(name: "facegate-demo", targets: ["DemoRunner"]),
         .executable(name: "facegate-onvif", targets: ["OnvifProc"]),
+        .executable(name: "facegate-web", targets: ["WebProc"]),
         .library(name: "WireProtocol", targets: ["WireProtocol", "WireTransport"]),
         // The shim's two variants, loaded at run time by CDlibShim (found beside the executables).
         .library(name: "FacegateDlibBaseline", type: .dynamic, targets: ["CDlibShimBaseline"]),
@@ -47,6 +48,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         // The logging API libraries log through; ProcessSupport's handler writes their lines as ours.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // facegate-web's HTTP server (and its TLS), and bcrypt for the console's accounts.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // facegate-web stops its server itself on SIGTERM (after ending its event streams).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: Shared libraries
@@ -128,6 +136,27 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Web console
+        // The console's pages, JSON API, sessions, CSRF and roles over GalleryStore and the
+        // broker's control socket; the timeline SVG is a pure function.
+        .target(name: "WebConsole", dependencies: [
+            "GalleryStore", "BrokerCore", "FacegateConfig", "ProcessSupport", "Vocabulary", "WireProtocol", "WireTransport", "FaceEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+        .executableTarget(name: "WebProc", dependencies: [
+            "WebConsole", "ProcessSupport", "FacegateConfig", "GalleryStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+
         // MARK: Tools
         // zlib for the tap's PNG frames (Debian's, which libpng links too).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -137,6 +166,7 @@ let package = Package(
         .executableTarget(name: "AdminCLI", dependencies: [
             "WireProtocol", "FacegateConfig", "GalleryStore", "FaceEngine", "BrokerCore", "ProcessSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), "Vocabulary", "WireTransport",
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         ]),
         .executableTarget(name: "LockSimulator", dependencies: [
             "MQTTClient", "ProcessSupport", "FacegateConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -145,6 +175,7 @@ let package = Package(
             "WireProtocol", "BrokerCore", "FaceEngine", "CameraCapture", "ProcessSupport", "FacegateConfig", "TestSupport",
             "GalleryStore", "MQTTClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), "Vocabulary", "WireTransport",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // `make demo`: the seed's Test 9 story on the real processes, narrated (scripts/demo.sh runs it).
         .executableTarget(name: "DemoRunner", dependencies: [
@@ -176,12 +207,17 @@ let package = Package(
         // The broker's pure checks (executable target, @testable).
         .testTarget(name: "LockBrokerTests", dependencies: ["Vocabulary", "LockBroker", "BrokerCore", "GalleryStore", "ProcessSupport", "TestSupport", "FacegateConfig",
                                                      "MetricsEndpoint"]),
-        .testTarget(name: "ProcessTests", dependencies: ["Vocabulary", "WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore"]),
+        .testTarget(name: "ProcessTests", dependencies: ["Vocabulary", "WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore",
+                                                    .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]),
         // SCENARIOS.md end to end: every executable, mosquitto, dlib, the photos.
         .testTarget(name: "ScenarioTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore", "BrokerCore", "MQTTClient", "ProcessSupport",
                                                      "OnvifTestCamera", "FaceEngine", "Vocabulary"]),
         // The deploy/ tree: runit supervision of the real processes.
         .testTarget(name: "DeployTests", dependencies: ["WireTransport", "WireProtocol", "TestSupport", "GalleryStore"]),
+        // facegate-web: its pure parts, and the real console in a real browser (chromium over
+        // WebDriver) against the real processes.
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "GalleryStore", "BrokerCore", "TestSupport", "ProcessSupport",
+                                                       "WireTransport", "WireProtocol", "MQTTClient"]),
         // The demo's narration: logfmt lines and lock records told as a story.
         .testTarget(name: "DemoRunnerTests", dependencies: ["DemoRunner", "BrokerCore", "GalleryStore", "TestSupport", "Vocabulary"]),
     ],

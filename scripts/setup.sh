@@ -23,6 +23,8 @@ packages=(
   dpkg-dev lintian systemd debootstrap systemd-container bc procps
   libcurl4-openssl-dev   # the static FoundationNetworking of facegate-onvif links libcurl
   patchelf               # the packaged swift-backtrace-static loses its toolchain RUNPATH
+  # facegate-web's browser tests: headless chromium driven over WebDriver.
+  chromium chromium-driver
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)
@@ -50,4 +52,13 @@ if ! "$venv/bin/python" -c "import onvif" 2>/dev/null; then
   rm -rf "$venv"
   python3 -m venv "$venv" && "$venv/bin/pip" install -q "onvif-zeep-async==4.3.0" \
     || echo "setup: could not install onvif-zeep-async; OnvifEventsTests.IndependentClientTests will fail"
+fi
+# facegate-web's API checked against deploy/openapi.yaml by a client that is not ours
+# (hypothesis pinned: later ones dropped what schemathesis 3.39 uses).
+venv=.cache/schemathesis
+if ! "$venv/bin/st" --version >/dev/null 2>&1; then
+  echo "setup: installing schemathesis into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis==3.39.16" "hypothesis==6.112.0" \
+    || echo "setup: could not install schemathesis; WebConsoleTests.OpenAPITests will fail"
 fi

@@ -21,6 +21,8 @@ enum AdminError: Error, CustomStringConvertible {
     case brokerReply(socket: String, reason: String)
     /// `mqtt acl`: the configuration cannot give a closed bus.
     case mqttACL(String)
+    /// `users add`: no password, or one too short.
+    case weakPassword(String)
 
     var exitCode: Int32 {
         switch self {
@@ -47,6 +49,8 @@ enum AdminError: Error, CustomStringConvertible {
         case let .photoRefused(line):
             return line
         case let .mqttACL(reason):
+            return reason
+        case let .weakPassword(reason):
             return reason
         case let .unreadablePhoto(path, reason):
             return "\(path): \(reason)"

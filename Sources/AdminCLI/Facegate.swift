@@ -40,10 +40,11 @@ struct Facegate: ParsableCommand {
           facegate faces check door-snapshot.jpg
           facegate audit tail -n 50 --follow
           facegate status
+          facegate users add alice --role admin < password-file
         """,
         version: FacegateVersion.current,
         subcommands: [ConfigGroup.self, MQTTGroup.self, MembersGroup.self, FacesGroup.self, GrantsGroup.self, AuditGroup.self,
-                      StatusCommand.self]
+                      StatusCommand.self, UsersGroup.self]
     )
 
     /// Errors this tool can name precisely are printed as one line, `facegate: <what was wrong>`;

@@ -7,7 +7,7 @@ struct FacegateBench: ParsableCommand {
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
         subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EqualWork.self,
-                      Detect.self, EndToEnd.self, Crops.self])
+                      Detect.self, EndToEnd.self, Crops.self, Web.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -37,6 +37,8 @@ struct FacegateBench: ParsableCommand {
             try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory)
             print()
             try EndToEndBench.run()
+            print()
+            try WebBench.run()
         }
     }
 
@@ -47,6 +49,14 @@ struct FacegateBench: ParsableCommand {
             try CropBench.run(facesDirectory: FacegateBench.facesDirectory, modelsDirectory: FacegateBench.modelsDirectory,
                               repetitions: repetitions)
         }
+    }
+
+    struct Web: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "facegate-web's decisions page over 1,000,000 audit rows next to a plain SQLite query of the same rows.")
+        @Option var rows = 1_000_000
+        @Option var repetitions = 41
+        func run() throws { try WebBench.run(rows: rows, repetitions: repetitions) }
     }
 
     struct EndToEnd: ParsableCommand {

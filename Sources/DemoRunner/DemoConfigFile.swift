@@ -3,7 +3,7 @@
 enum DemoConfigFile {
     /// `dc001Liveness`: DC001's `liveness` ("planar" unless --dc001-liveness says otherwise).
     static func text(socketsDirectory: String, database: String, mqttPort: UInt16, modelsDirectory: String,
-                     scale: Double, passwordFile: String, dc001Liveness: String) -> String {
+                     scale: Double, passwordFile: String, dc001Liveness: String, webPort: UInt16) -> String {
         """
         # Written by facegate-demo (scripts/demo.sh); every key: deploy/facegate.example.toml.
         [runtime]
@@ -50,6 +50,10 @@ enum DemoConfigFile {
 
         [decision]
         max_decision_age = \(5 * scale)
+
+        # The operator's console (facegate-web), on this machine only.
+        [web]
+        listen = "127.0.0.1:\(webPort)"
 
         """
     }

@@ -16,7 +16,7 @@ struct DemoSettings {
     var dc001Liveness: String
 
     static let executables = ["facegate", "facegate-broker", "facegate-capture", "facegate-recognizer",
-                              "facegate-locksim", "facegate-tap"]
+                              "facegate-locksim", "facegate-tap", "facegate-web"]
     static let models = ["shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat"]
     /// The recognizer loads it only when a lock judging liveness asks for landmarks: without it
     /// the photo chapter would fail half-way rather than up front.

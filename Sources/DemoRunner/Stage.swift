@@ -27,9 +27,10 @@ struct Stage {
         let passwordFile = run.file("mqtt-password")
         try (users["facegate"]! + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
         let port = freeLoopbackPort()
+        let webPort = freeLoopbackPort()
         try DemoConfigFile.text(socketsDirectory: run.file("sockets").path, database: settings.database,
                                 mqttPort: port, modelsDirectory: settings.modelsDirectory, scale: settings.scale,
-                                passwordFile: passwordFile.path, dc001Liveness: settings.dc001Liveness)
+                                passwordFile: passwordFile.path, dc001Liveness: settings.dc001Liveness, webPort: webPort)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let check = try ToolRunner.run(settings.executable("facegate"), ["config", "check", config])
         Console.say("  config: \(check.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -67,6 +68,15 @@ struct Stage {
         roster.add("recognizer", recognizer)
         try ready.wait(for: recognizer, "facegate-recognizer", "msg=\"connected to broker\"")
         Console.say("  recognizer 1: dlib models loaded, connected to the broker")
+
+        // The console, with an account for this demo only (its password on stdin).
+        let webPassword = UUID().uuidString
+        try ToolRunner.run(settings.executable("facegate"), ["users", "add", "demo", "--role", "admin", "--config", config],
+                           input: webPassword + "\n")
+        let web = try ChildProcess(settings.executableURL("facegate-web"), ["--config", config], logDirectory: logs, name: "web")
+        roster.add("web console", web)
+        try ready.wait(for: web, "facegate-web", "msg=listening")
+        Console.say("  web console: http://127.0.0.1:\(webPort)/ (user demo, password \(webPassword))")
 
         try SpoofAttempt.play(mosquitto: mosquitto, broker: broker, locks: locks, scale: settings.scale)
         Console.say()

@@ -6,15 +6,21 @@ enum ToolRunner {
     /// Runs `executable` with `arguments`; returns its stdout. Throws with its stderr (or
     /// stdout) when it exits with a non-zero status.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        // A password for `facegate users add` goes on stdin, never on the command line.
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         // Both pipes are drained while the process runs so that neither can fill up and block it.
         let errorText = ErrorText()
         let errorRead = DispatchGroup()

@@ -19,12 +19,14 @@ public struct FacegateConfiguration: Equatable, Sendable {
     public var homeAssistant: HomeAssistantSettings
     public var metrics: MetricsSettings
     public var crops: CropSettings = CropSettings()
+    public var web: WebSettings
 
     public init(runtime: RuntimeSettings = RuntimeSettings(), mqtt: MQTTSettings = MQTTSettings(),
                 cameras: [CameraSettings] = [], locks: [LockSettings] = [],
                 recognizer: RecognizerSettings = RecognizerSettings(), decision: DecisionSettings = DecisionSettings(),
                 liveness: LivenessThresholds = LivenessThresholds(), roles: RoleSettings = RoleSettings(),
-                homeAssistant: HomeAssistantSettings = HomeAssistantSettings(), metrics: MetricsSettings = MetricsSettings()) {
+                homeAssistant: HomeAssistantSettings = HomeAssistantSettings(), metrics: MetricsSettings = MetricsSettings(),
+                web: WebSettings = WebSettings()) {
         self.runtime = runtime
         self.mqtt = mqtt
         self.cameras = cameras
@@ -35,6 +37,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         self.roles = roles
         self.homeAssistant = homeAssistant
         self.metrics = metrics
+        self.web = web
     }
 
     public func camera(id: String) -> CameraSettings? { cameras.first { $0.id == id } }
@@ -137,6 +140,7 @@ public struct FacegateConfiguration: Equatable, Sendable {
         homeAssistant = root.subtable("home_assistant").map(HomeAssistantSettings.init) ?? HomeAssistantSettings()
         metrics = root.subtable("metrics").map(MetricsSettings.init) ?? MetricsSettings()
         crops = root.subtable("crops").map(CropSettings.init) ?? CropSettings()
+        web = root.subtable("web").map(WebSettings.init) ?? WebSettings()
         root.finish()
         crossCheck(root.problems, lockPositions: lockEntries.map(\.position), cameraPositions: cameraEntries.map(\.position))
     }
@@ -322,6 +326,8 @@ public struct FacegateConfiguration: Equatable, Sendable {
         mqtt.tlsCAFile = mqtt.tlsCAFile.map(resolve)
         mqtt.tlsCertFile = mqtt.tlsCertFile.map(resolve)
         mqtt.tlsKeyFile = mqtt.tlsKeyFile.map(resolve)
+        web.tlsCertFile = web.tlsCertFile.map(resolve)
+        web.tlsKeyFile = web.tlsKeyFile.map(resolve)
         for index in cameras.indices {
             if let file = cameras[index].onvif?.passwordFile { cameras[index].onvif?.passwordFile = resolve(file) }
         }

@@ -167,6 +167,9 @@ public final class GalleryStore: Sendable {
                 """)
         }
 
+        // facegate-web's accounts, and what they changed (written by the console and the CLI).
+        migrator.registerMigration("v4 console users", migrate: Self.consoleUsersMigration)
+
         return migrator
     }
 }

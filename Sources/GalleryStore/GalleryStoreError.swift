@@ -15,6 +15,9 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
     case invalidField(name: String, reason: String)
     case duplicateFace(member: String, sourceSHA256: String, model: String)
     case unknownFace(Int64)
+    case invalidUserName(String, reason: String)
+    case duplicateUser(String)
+    case unknownUser(String)
     case unknownAuditRow(Int64)
     case duplicateCrop(auditID: Int64)
     case noCrop(auditID: Int64)
@@ -38,6 +41,9 @@ public enum GalleryStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         case let .duplicateFace(member, hash, model):
             "\(member) already has a face from image \(hash.prefix(12))… with model \(model)"
         case let .unknownFace(id): "no face with id \(id)"
+        case let .invalidUserName(name, reason): "invalid user name \(quoted(name)): \(reason)"
+        case let .duplicateUser(name): "a console user named \(quoted(name)) already exists"
+        case let .unknownUser(name): "no console user named \(quoted(name))"
         case let .unknownAuditRow(id): "no audit row with id \(id)"
         case let .duplicateCrop(id): "audit row \(id) already has a face crop"
         case let .noCrop(id): "audit row \(id) has no face crop (none was kept, or it was pruned)"

@@ -17,6 +17,18 @@ enum InputValidation {
         return name
     }
 
+    /// Console account names go into cookies' sessions and audit lines: one plain word.
+    static func userName(_ name: String) throws -> String {
+        func bad(_ reason: String) -> GalleryStoreError { .invalidUserName(name, reason: reason) }
+        guard !name.isEmpty else { throw bad("it is empty") }
+        guard name.count <= maxNameLength else { throw bad("longer than \(maxNameLength) characters") }
+        guard name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil
+                                                               || "._-@".unicodeScalars.contains($0)) }) else {
+            throw bad("use only ASCII letters, digits, '.', '_', '-' and '@'")
+        }
+        return name
+    }
+
     static func lockID(_ lock: String) throws -> LockID {
         func bad(_ reason: String) -> GalleryStoreError { .invalidLockID(lock, reason: reason) }
         guard !lock.isEmpty else { throw bad("it is empty") }

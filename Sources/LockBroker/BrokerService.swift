@@ -40,6 +40,9 @@ final class BrokerService: @unchecked Sendable {
     private let pool: RecognizerPool
     private var engine: DecisionEngine
     private let engineLock = NSLock()
+    /// Writes each lock session's open and close for facegate-web's timelines, in order, off
+    /// the MQTT thread (a slow disk must not delay the next touch).
+    private let sessionLog = DispatchQueue(label: "facegate.broker.lock-sessions")
     private var gallery = Gallery.empty
     private var galleryToken: GalleryChangeToken?
     private let locksByID: [String: LockSettings]
@@ -385,6 +388,7 @@ final class BrokerService: @unchecked Sendable {
                 return
             }
             log.info("occupancy \(occupied)", ["lock": lock.id, "retained": message.retain, "change": "\(change)"])
+            recordSession(lock: lock.id, change)
             refreshHomeAssistant(now: now)
         } else if let camera = camerasByMotionTopic[message.topic] {
             guard let active = camera.motionState(payload: message.payload) else {
@@ -485,6 +489,28 @@ final class BrokerService: @unchecked Sendable {
             default:
                 throw WireError.invalidField(field: "kind", reason: "a motion peer may send motion or heartbeat, not \(message.kind)")
             }
+        }
+    }
+
+    /// Keeps the session's interval for the console; losing one only blanks a timeline bar.
+    private func recordSession(lock: String, _ change: TriggerChange) {
+        let wallNs = WallClock.nowNanoseconds()
+        let (store, log) = (store, log)
+        switch change {
+        case let .opened(id, _):
+            sessionLog.async {
+                do { try store.recordLockSessionOpened(lock: lock, session: "\(id)", wallNs: wallNs) } catch {
+                    log.warning("cannot record the lock session: \(error)", ["lock": lock, "session": "\(id)"])
+                }
+            }
+        case let .closed(id):
+            sessionLog.async {
+                do { try store.recordLockSessionClosed(lock: lock, session: "\(id)", wallNs: wallNs) } catch {
+                    log.warning("cannot record the lock session's end: \(error)", ["lock": lock, "session": "\(id)"])
+                }
+            }
+        default:
+            return
         }
     }
 

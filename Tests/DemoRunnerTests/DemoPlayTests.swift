@@ -51,6 +51,7 @@ final class DemoPlayTests: XCTestCase {
         XCTAssertTrue(chapter.contains("DC001: received no command"), chapter)
         XCTAssertTrue(chapter.contains("as expected: obama's photo was recognised and refused; DC001 stayed locked."), chapter)
         XCTAssertFalse(output.contains("FAILED"), output)
+        XCTAssertTrue(output.contains("web console: http://127.0.0.1:"), "the demo prints the console's address: \(output)")
 
         let commands = played.lockRecords.filter { $0.event == "command" }
         XCTAssertEqual(commands.map { $0.lock ?? "?" }, ["DC006"], output)

@@ -24,6 +24,18 @@ final class RunitSupervisionTests: XCTestCase {
         try touchAndExpectUnlock(number: 1, tree: tree, unlocks: unlocks)
         tree.note("unlock 1")
 
+        // The console: serving, and served again by a new process after SIGKILL.
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? httpRequest(port: tree.webPort, target: "/health"))?.status == 200 },
+                      "facegate-web does not answer /health\n\(tree.dump())")
+        let web = try XCTUnwrap(tree.runningPID("facegate-web"), "facegate-web is not running\n\(tree.dump())")
+        XCTAssertEqual(kill(web, SIGKILL), 0)
+        XCTAssertTrue(waitUntil(timeout: 30, interval: 0.1) {
+            guard let fresh = tree.runningPID("facegate-web"), fresh != web else { return false }
+            return (try? httpRequest(port: tree.webPort, target: "/health"))?.status == 200
+        }, "runsv did not start facegate-web again after SIGKILL of pid \(web)\n\(tree.dump())")
+        XCTAssertEqual(try httpRequest(port: tree.webPort, target: "/members").status, 303, "nothing but /health without a login")
+        tree.note("facegate-web restarted")
+
         for (index, service) in ["facegate-broker", "facegate-recognizer-1", "facegate-capture-cam-a"].enumerated() {
             let old = try XCTUnwrap(tree.runningPID(service), "\(service) is not running\n\(tree.dump())")
             XCTAssertEqual(kill(old, SIGKILL), 0)
@@ -99,7 +111,8 @@ struct PipelineStatus: CustomStringConvertible {
 /// test, run by `runsvdir`, plus the mosquitto, configuration and database they use.
 /// Reason for @unchecked: its mutable state is guarded by its NSLock.
 final class RunitTree: @unchecked Sendable {
-    static let services = ["facegate-broker", "facegate-recognizer-1", "facegate-capture-cam-a"]
+    static let services = ["facegate-broker", "facegate-recognizer-1", "facegate-capture-cam-a", "facegate-web"]
+    let webPort = freeLoopbackPort()
 
     let dir = TemporaryDirectory(prefix: "fgrs")
     let mosquitto: MosquittoServer
@@ -134,6 +147,9 @@ final class RunitTree: @unchecked Sendable {
         password = "facegate-secret"
         reconnect_delay_min = 0.1
         reconnect_delay_max = 1
+
+        [web]
+        listen = "127.0.0.1:\(webPort)"
 
         [[locks]]
         id = "DC001"

@@ -42,7 +42,7 @@ final class GalleryStoreTests: XCTestCase {
         XCTAssertEqual(try store.journalMode(), "wal")
         XCTAssertEqual(try store.writerSynchronousLevel(), 2, "FULL: an audit row survives power loss once written")
         XCTAssertEqual(try store.appliedMigrations(), ["v1 members, faces, grants, audit", "v1 gallery generation",
-                                                        "v2 unlock delivery", "v3 face crops"])
+                                                        "v2 unlock delivery", "v3 face crops", "v4 console users"])
         // Reopening applies nothing twice and keeps data.
         try store.addMember(name: "obama")
         let again = try open()
@@ -72,7 +72,7 @@ final class GalleryStoreTests: XCTestCase {
                 do { _ = try GalleryStore(path: path).listMembers() } catch { errors.append(error) }
             }
             XCTAssertEqual(errors.all.map { "\($0)" }, [], "round \(round)")
-            XCTAssertEqual(try GalleryStore(path: path).appliedMigrations().count, 4)
+            XCTAssertEqual(try GalleryStore(path: path).appliedMigrations().count, 5)
         }
     }
 

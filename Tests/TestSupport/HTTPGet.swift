@@ -20,8 +20,10 @@ public enum HTTPGetError: Error, CustomStringConvertible {
     }
 }
 
-/// `GET target` (or another `method`) on 127.0.0.1:`port`, at most `timeout` seconds per read.
-public func httpRequest(port: UInt16, target: String, method: String = "GET", timeout: Double = 5) throws -> HTTPReply {
+/// `GET target` (or another `method`, with `headers` and a `body`) on 127.0.0.1:`port`, at
+/// most `timeout` seconds per read.
+public func httpRequest(port: UInt16, target: String, method: String = "GET", headers extra: [String: String] = [:],
+                        body: [UInt8]? = nil, timeout: Double = 5, http11: Bool = false) throws -> HTTPReply {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     precondition(fd >= 0)
     defer { close(fd) }
@@ -35,7 +37,13 @@ public func httpRequest(port: UInt16, target: String, method: String = "GET", ti
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw HTTPGetError.connect(port: port, errno: errno) }
-    let request = Array("\(method) \(target) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
+    // HTTP/1.1 for servers that do not answer 1.0 (chromedriver): the connection is closed by
+    // the request's header, and the reply read up to its Content-Length.
+    var head = "\(method) \(target) HTTP/\(http11 ? "1.1" : "1.0")\r\nHost: 127.0.0.1:\(port)\r\n"
+    if http11 { head += "Connection: close\r\n" }
+    for (name, value) in extra.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+    if let body { head += "Content-Length: \(body.count)\r\n" }
+    let request = Array((head + "\r\n").utf8) + (body ?? [])
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var data: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)
@@ -44,6 +52,7 @@ public func httpRequest(port: UInt16, target: String, method: String = "GET", ti
         if n < 0 && errno == EINTR { continue }
         guard n > 0 else { break }
         data += buffer[..<n]
+        if http11, let length = completeLength(data), data.count >= length { break }
     }
     let text = String(decoding: data, as: UTF8.self)
     guard let split = text.range(of: "\r\n\r\n") else { throw HTTPGetError.malformed(text) }
@@ -56,4 +65,15 @@ public func httpRequest(port: UInt16, target: String, method: String = "GET", ti
         headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
     return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+}
+
+/// The whole reply's length once its head is in and says Content-Length; nil before.
+private func completeLength(_ data: [UInt8]) -> Int? {
+    let marker: [UInt8] = [13, 10, 13, 10]
+    guard data.count >= 4, let end = (0...(data.count - 4)).first(where: { Array(data[$0..<($0 + 4)]) == marker }) else { return nil }
+    let head = String(decoding: data[..<end], as: UTF8.self).lowercased()
+    for line in head.components(separatedBy: "\r\n") where line.hasPrefix("content-length:") {
+        if let n = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) { return end + 4 + n }
+    }
+    return nil
 }

@@ -1,0 +1,5 @@
+// facegate-web: the operator's console.
+import ProcessSupport
+
+Log.bootstrap()
+WebCommand.main()
