@@ -17,7 +17,7 @@ mkdir -p "$out"
 version=$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/ProcessSupport/FacegateVersion.swift)
 [ -n "$version" ] || { echo "build-deb: no version in Sources/ProcessSupport/FacegateVersion.swift" >&2; exit 1; }
 # Only the processes a site runs; facegate-bench, -demo and -locksim stay in the checkout.
-products=(facegate-broker facegate-capture facegate-recognizer facegate-onvif facegate-tap facegate)
+products=(facegate-broker facegate-capture facegate-recognizer facegate-onvif facegate-tap facegate facegate-web)
 # Debian's hardening (lintian checks it): read-only relocations, bound at load. No RUNPATH
 # ($ORIGIN): every library comes from Debian's paths.
 swift_link=(-Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now --disable-local-rpath)
@@ -140,7 +140,7 @@ EOF
 (cd "$pkg" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 0644 "$pkg/DEBIAN/md5sums" "$pkg/DEBIAN/control"
 deb="$out/facegate_${version}_amd64.deb"
-# gzip: six executables of 70-80 MB (the Swift runtime, Foundation and ICU's data in each) take
+# gzip: seven executables of 70-80 MB (the Swift runtime, Foundation and ICU's data in each) take
 # xz minutes on two cores; gzip takes seconds.
 dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$deb"
 

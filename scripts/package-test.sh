@@ -153,6 +153,9 @@ for u in "${units[@]}"; do
   w=$(wait_active "$u" 120) || { inside systemctl status --no-pager "$u" || true; inside journalctl -b --no-pager -u "$u" | tail -40; fail "$u not active (READY)"; }
   say "$u active (READY) pid $(mainpid "$u")"
 done
+# The console comes up with the target too (it opens no door, so the kill tests below leave it).
+w=$(wait_active facegate-web.service 120) || { inside journalctl -b --no-pager -u facegate-web.service | tail -40; fail "facegate-web.service not active (READY)"; }
+say "facegate-web.service active (READY) pid $(mainpid facegate-web.service)"
 inside systemctl is-active -q facegate.target || fail "facegate.target not active"
 
 # 3. A touch, an unlock: mosquitto_sub on the host sees the container's mosquitto.
@@ -222,7 +225,7 @@ for u in "${units[@]}"; do
 done
 
 # 6. systemd-analyze security, per unit as booted.
-for u in "${units[@]}" facegate-onvif@cam-a.service; do
+for u in "${units[@]}" facegate-onvif@cam-a.service facegate-web.service; do
   line=$(inside systemd-analyze security --no-pager "$u" | tail -n1)
   say "systemd-analyze security: $line"
   level=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) .*/\1/p')

@@ -7,7 +7,7 @@ import XCTest
 /// toolchain. Installing and booting them is `make package-test` (scripts/package-test.sh).
 final class DebPackageTests: XCTestCase {
     static let executables = ["facegate", "facegate-broker", "facegate-capture", "facegate-onvif",
-                              "facegate-recognizer", "facegate-tap"]
+                              "facegate-recognizer", "facegate-tap", "facegate-web"]
     static var outDirectory: URL {
         if let dir = ProcessInfo.processInfo.environment["FACEGATE_DEB_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
         return Paths.packageRoot.appendingPathComponent(".build-deb")
@@ -44,7 +44,7 @@ final class DebPackageTests: XCTestCase {
         XCTAssertEqual(try fm.contentsOfDirectory(atPath: root.file("usr/lib/facegate").path).sorted(),
                        ["libFacegateDlibAVX2.so", "libFacegateDlibBaseline.so", "swift-backtrace-static"])
         for unit in ["facegate-broker.service", "facegate-capture@.service", "facegate-onvif@.service",
-                     "facegate-recognizer@.service", "facegate.target"] {
+                     "facegate-recognizer@.service", "facegate-web.service", "facegate.target"] {
             let text = try String(contentsOf: root.file("lib/systemd/system/\(unit)"), encoding: .utf8)
             XCTAssertFalse(text.contains("/usr/local/"), "\(unit) names the packaged paths")
         }

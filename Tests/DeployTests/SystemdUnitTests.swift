@@ -6,8 +6,12 @@ import XCTest
 /// to run here). The boot test (`make package-test`) shows the same figures from a booted
 /// systemd and the behaviour behind each setting.
 final class SystemdUnitTests: XCTestCase {
-    static let services = ["facegate-broker.service", "facegate-capture@.service",
-                           "facegate-onvif@.service", "facegate-recognizer@.service"]
+    /// The processes that ping systemd's watchdog.
+    static let watchedServices = ["facegate-broker.service", "facegate-capture@.service",
+                                  "facegate-onvif@.service", "facegate-recognizer@.service"]
+    /// Every unit the package ships: the console opens no door and pings no watchdog, but is
+    /// hardened like the rest.
+    static let services = watchedServices + ["facegate-web.service"]
 
     func unit(_ name: String) throws -> String {
         try String(contentsOf: Paths.packageRoot.appendingPathComponent("deploy/systemd/\(name)"), encoding: .utf8)
@@ -44,7 +48,7 @@ final class SystemdUnitTests: XCTestCase {
     /// (a static executable finds none of its own; the dynamic one cannot load under
     /// MemoryDenyWriteExecute=yes).
     func testWatchdogAbortIsBoundedAndBacktraced() throws {
-        for name in Self.services {
+        for name in Self.watchedServices {
             let watchdog = try XCTUnwrap(try settings(name, "WatchdogSec").last.flatMap { Int($0) }, "\(name): WatchdogSec")
             XCTAssertGreaterThan(watchdog, 0, name)
             let abort = try XCTUnwrap(try settings(name, "TimeoutAbortSec").last.flatMap { Int($0) }, "\(name): TimeoutAbortSec")
@@ -57,6 +61,9 @@ final class SystemdUnitTests: XCTestCase {
                                                   "swift-backtrace=/usr/local/lib/facegate/swift-backtrace-static"]),
                           "\(name): \(options.sorted())")
         }
+        XCTAssertEqual(try settings("facegate-web.service", "WatchdogSec"), [], "the console pings no watchdog")
+        XCTAssertEqual(try settings("facegate-web.service", "KillMode"), ["mixed"])
+        XCTAssertEqual(try settings("facegate-web.service", "Environment").filter { $0.hasPrefix("SWIFT_BACKTRACE=") }.count, 1)
     }
 
     func testNetworkIsLimitedPerService() throws {
@@ -72,6 +79,8 @@ final class SystemdUnitTests: XCTestCase {
         XCTAssertEqual(try settings("facegate-recognizer@.service", "IPAddressAllow"), [])
         // MQTT and metrics on this host; cameras on the LAN (other addresses: a drop-in).
         XCTAssertEqual(try settings("facegate-broker.service", "IPAddressAllow"), ["localhost"])
+        // The console: the reverse proxy on this host (a LAN listener: a drop-in).
+        XCTAssertEqual(try settings("facegate-web.service", "IPAddressAllow"), ["localhost"])
         for name in ["facegate-capture@.service", "facegate-onvif@.service"] {
             let allowed = try settings(name, "IPAddressAllow").joined(separator: " ").split(separator: " ")
             XCTAssertTrue(Set(allowed).isSuperset(of: ["localhost", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]),
