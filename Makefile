@@ -29,9 +29,10 @@ deb: setup
 package-test: deb
 	scripts/package-test.sh
 
-# Builds every product (the tests run the real executables) and the packages, then runs every test.
-test: build deb
-	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+# Builds every product (the tests run the real executables), then runs every test while the
+# packages build at low priority beside them (scripts/test.sh); the package tests run last.
+test: build
+	SWIFT=$(SWIFT) BUILD_FLAGS="$(BUILD_FLAGS)" scripts/test.sh
 
 demo: build
 	scripts/demo.sh

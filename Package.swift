@@ -7,6 +7,10 @@ import PackageDescription
 // loads the one the CPU runs (see README "Performance" and DlibShimVariant/fg_variant_table.h).
 let shimCommonFlags: [String] = [
     "-O3", "-DNDEBUG", "-DDLIB_NO_GUI_SUPPORT",
+    // SwiftPM's debug configuration defines DEBUG, which turns on dlib's ENABLE_ASSERTS
+    // (dlib/assert.h): the shim the tests load would check every matrix and image access,
+    // slower than and different from the shim that ships.
+    "-DDLIB_DISABLE_ASSERTS",
     // The variant's copies of dlib's and the standard library's inline code stay its own.
     "-fvisibility=hidden", "-fvisibility-inlines-hidden",
 ]

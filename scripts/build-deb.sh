@@ -34,7 +34,7 @@ bin=$(swift build -c release --static-swift-stdlib --scratch-path "$out" --show-
 # The shim variants. Flags as Package.swift's shimBaselineFlags / shimAVX2Flags and
 # shimLinkerSettings (the DebPackageTests compare the objects' instructions and exports).
 cxx=${CXX:-clang++}
-shim_common=(-O3 -DNDEBUG -DDLIB_NO_GUI_SUPPORT -fvisibility=hidden -fvisibility-inlines-hidden
+shim_common=(-O3 -DNDEBUG -DDLIB_NO_GUI_SUPPORT -DDLIB_DISABLE_ASSERTS -fvisibility=hidden -fvisibility-inlines-hidden
              -march=x86-64-v2 -mtune=generic -fPIC -shared -D_FORTIFY_SOURCE=2 -fstack-protector-strong
              -ISources/DlibShimVariant -ISources/CDlibShim/include)
 shim_link=(-Wl,-Bsymbolic -Wl,--version-script=Sources/DlibShimVariant/exports.map -Wl,-z,relro -Wl,-z,now
@@ -53,8 +53,11 @@ build_shim() { # name source extra-flags...
     echo "$command" > "$target.command"
   fi
 }
-build_shim FacegateDlibBaseline Sources/CDlibShimBaseline/facegate_dlib_baseline.cpp
-build_shim FacegateDlibAVX2 Sources/CDlibShimAVX2/facegate_dlib_avx2.cpp -mavx2 -mfma
+# Side by side: each is one long single-threaded compile.
+build_shim FacegateDlibBaseline Sources/CDlibShimBaseline/facegate_dlib_baseline.cpp & baseline=$!
+build_shim FacegateDlibAVX2 Sources/CDlibShimAVX2/facegate_dlib_avx2.cpp -mavx2 -mfma & avx2=$!
+wait "$baseline" || { echo "build-deb: the baseline shim did not build" >&2; exit 1; }
+wait "$avx2" || { echo "build-deb: the AVX2 shim did not build" >&2; exit 1; }
 
 # ---------------------------------------------------------------- facegate (amd64)
 pkg="$out/pkg/facegate"

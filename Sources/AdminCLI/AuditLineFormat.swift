@@ -1,6 +1,7 @@
 import BrokerCore
 import Foundation
 import GalleryStore
+import ProcessSupport
 
 /// One audit row as one line of text (logfmt after the time) or one JSON object.
 struct AuditLineFormat {
@@ -27,7 +28,7 @@ struct AuditLineFormat {
             ("reason", e.reason),
         ]
         return Output.localTime(wallNs: e.timeWallNs) + " "
-            + fields.map { "\($0.0)=\(Output.logfmt($0.1))" }.joined(separator: " ")
+            + LogfmtFields(fields).description
     }
 
     /// What became of each command: `DC006:confirmed`, `DC001:failed`, ... (`-`: no command).

@@ -40,30 +40,6 @@ enum Output {
 
     static func distance(_ d: Double) -> String { String(format: "%.3f", d) }
 
-    /// logfmt value: bare when it is one plain word, quoted (with `"` and `\` escaped) otherwise.
-    static func logfmt(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
-            $0.value > 0x20 && $0.value != 0x7f && $0 != "\"" && $0 != "=" && $0 != "\\"
-        }
-        if plain { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
     private static func date(_ wallNs: Int64) -> Date { Date(timeIntervalSince1970: Double(wallNs) / 1e9) }
 
     private static let localFormatter: DateFormatter = {

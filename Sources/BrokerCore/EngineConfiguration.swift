@@ -1,3 +1,4 @@
+import Vocabulary
 /// What the decision engine needs from the configuration file, already parsed.
 public struct EngineConfiguration: Hashable, Sendable {
     public struct Lock: Hashable, Sendable {

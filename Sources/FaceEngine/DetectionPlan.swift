@@ -5,17 +5,6 @@ import Vocabulary
 /// zones, fractions of the frame). `plan(frame:upsample:)` turns it into what the engine
 /// scans: a region of the frame and the width the detector sees it at.
 public struct DoorDetection: Sendable, Equatable {
-    /// A zone as fractions of the frame, 0...1, x0 < x1, y0 < y1.
-    public struct Zone: Sendable, Equatable {
-        public var x0: Double, y0: Double, x1: Double, y1: Double
-        public init(x0: Double, y0: Double, x1: Double, y1: Double) {
-            self.x0 = x0
-            self.y0 = y0
-            self.x1 = x1
-            self.y1 = y1
-        }
-    }
-
     /// dlib's frontal HOG detector scans an 80x80 window: a face is found when it is about
     /// that big at the scale the detector sees it.
     public static let hogWindow = 80.0
@@ -30,9 +19,9 @@ public struct DoorDetection: Sendable, Equatable {
 
     public var minFacePx: Int
     /// Empty: the whole frame.
-    public var zones: [Zone]
+    public var zones: [NormalizedRect]
 
-    public init(minFacePx: Int, zones: [Zone] = []) {
+    public init(minFacePx: Int, zones: [NormalizedRect] = []) {
         self.minFacePx = minFacePx
         self.zones = zones
     }
@@ -46,10 +35,10 @@ public struct DoorDetection: Sendable, Equatable {
         var region = DetectionPlan.Region(x: 0, y: 0, width: frame.width, height: frame.height)
         if !zones.isEmpty {
             let margin = Self.zoneMargin * Double(min(frame.width, frame.height))
-            let x0 = max(0, zones.map(\.x0).min()! * Double(frame.width) - margin)
-            let y0 = max(0, zones.map(\.y0).min()! * Double(frame.height) - margin)
-            let x1 = min(Double(frame.width), zones.map(\.x1).max()! * Double(frame.width) + margin)
-            let y1 = min(Double(frame.height), zones.map(\.y1).max()! * Double(frame.height) + margin)
+            let x0 = max(0, zones.map(\.minX).min()! * Double(frame.width) - margin)
+            let y0 = max(0, zones.map(\.minY).min()! * Double(frame.height) - margin)
+            let x1 = min(Double(frame.width), zones.map(\.maxX).max()! * Double(frame.width) + margin)
+            let y1 = min(Double(frame.height), zones.map(\.maxY).max()! * Double(frame.height) + margin)
             // Fractions such as 0.85 are not exact in binary: a hair is forgiven either way.
             let left = Int((x0 + 1e-9).rounded(.down)), top = Int((y0 + 1e-9).rounded(.down))
             region = DetectionPlan.Region(x: left, y: top, width: max(1, Int((x1 - 1e-9).rounded(.up)) - left),

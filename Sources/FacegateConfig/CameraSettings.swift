@@ -176,20 +176,8 @@ public struct CameraSettings: Equatable, Sendable {
     }
 }
 
-/// A rectangle in normalized image coordinates (0…1, origin top left), written `[x0, y0, x1, y1]`.
-public struct NormalizedRect: Equatable, Sendable {
-    public var x0: Double, y0: Double, x1: Double, y1: Double
-
-    public init(x0: Double, y0: Double, x1: Double, y1: Double) {
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-    }
-
-    /// Whether a point (e.g. a face box centre, normalized) lies inside; edges included.
-    public func contains(x: Double, y: Double) -> Bool { x >= x0 && x <= x1 && y >= y0 && y <= y1 }
-
+extension NormalizedRect {
+    /// A zone as the config writes it: `[x0, y0, x1, y1]`, fractions of the image, origin top left.
     init?(_ reader: TableReader, key: String) {
         let message = "must be [x0, y0, x1, y1] with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1 (fractions of the image)"
         guard let array = reader.raw(key)?.array, array.count == 4 else {
@@ -199,11 +187,11 @@ public struct NormalizedRect: Equatable, Sendable {
         let values = array.map { element in element.int.map(Double.init) ?? element.double }
         guard values.allSatisfy({ $0 != nil }) else { reader.problem(key, message); return nil }
         let v = values.map { $0! }
-        guard v.allSatisfy({ $0 >= 0 && $0 <= 1 }), v[0] < v[2], v[1] < v[3] else {
+        guard let rect = try? NormalizedRect(minX: v[0], minY: v[1], maxX: v[2], maxY: v[3]) else {
             reader.problem(key, message)
             return nil
         }
-        self.init(x0: v[0], y0: v[1], x1: v[2], y1: v[3])
+        self = rect
     }
 }
 

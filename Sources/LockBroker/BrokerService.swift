@@ -496,21 +496,22 @@ final class BrokerService: @unchecked Sendable {
     private func recordSession(lock: String, _ change: TriggerChange) {
         let wallNs = WallClock.nowNanoseconds()
         let (store, log) = (store, log)
+        let opened: Bool, id: String
         switch change {
-        case let .opened(id, _):
-            sessionLog.async {
-                do { try store.recordLockSessionOpened(lock: lock, session: "\(id)", wallNs: wallNs) } catch {
-                    log.warning("cannot record the lock session: \(error)", ["lock": lock, "session": "\(id)"])
+        case let .opened(session, _): (opened, id) = (true, "\(session)")
+        case let .closed(session): (opened, id) = (false, "\(session)")
+        default: return
+        }
+        sessionLog.async {
+            do {
+                if opened {
+                    try store.recordLockSessionOpened(lock: lock, session: id, wallNs: wallNs)
+                } else {
+                    try store.recordLockSessionClosed(lock: lock, session: id, wallNs: wallNs)
                 }
+            } catch {
+                log.warning("cannot record the lock session's \(opened ? "start" : "end"): \(error)", ["lock": lock, "session": id])
             }
-        case let .closed(id):
-            sessionLog.async {
-                do { try store.recordLockSessionClosed(lock: lock, session: "\(id)", wallNs: wallNs) } catch {
-                    log.warning("cannot record the lock session's end: \(error)", ["lock": lock, "session": "\(id)"])
-                }
-            }
-        default:
-            return
         }
     }
 

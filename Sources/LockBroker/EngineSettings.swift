@@ -1,5 +1,6 @@
 import BrokerCore
 import FacegateConfig
+import Vocabulary
 
 /// The TOML configuration, in the decision core's terms.
 extension EngineConfiguration {
@@ -16,9 +17,9 @@ extension EngineConfiguration {
         }
         var cameras: [Camera] = []
         for camera in config.cameras {
-            var zones: [LockID: BrokerCore.NormalizedRect] = [:]
+            var zones: [LockID: NormalizedRect] = [:]
             for (lock, rect) in camera.zones {
-                zones[LockID(lock)] = try BrokerCore.NormalizedRect(minX: rect.x0, minY: rect.y0, maxX: rect.x1, maxY: rect.y1)
+                zones[LockID(lock)] = rect
             }
             let motion = camera.hasMotionTrigger
                 ? Motion(locks: camera.motionLocks.map { LockID($0) }, motionMax: .seconds(camera.motionMax))

@@ -67,7 +67,7 @@ public struct Log: Sendable {
         self.context = context
         var logger = Logger(label: component)
         if !context.isEmpty {
-            logger[metadataKey: LogfmtLogHandler.contextKey] = .stringConvertible(LogfmtFields(pairs: context))
+            logger[metadataKey: LogfmtLogHandler.contextKey] = .stringConvertible(LogfmtFields(context))
         }
         self.logger = logger
     }
@@ -94,7 +94,7 @@ public struct Log: Sendable {
     private func emit(_ level: Level, _ message: () -> String, _ fields: KeyValuePairs<String, CustomStringConvertible>) {
         logger.log(level: level.loggerLevel, "\(message())",
                    metadata: fields.isEmpty ? nil
-                       : [LogfmtLogHandler.fieldsKey: .stringConvertible(LogfmtFields(pairs: fields.map { ($0.key, $0.value.description) }))])
+                       : [LogfmtLogHandler.fieldsKey: .stringConvertible(LogfmtFields(fields.map { ($0.key, $0.value.description) }))])
     }
 }
 

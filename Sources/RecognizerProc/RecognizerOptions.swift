@@ -4,6 +4,7 @@ import FacegateConfig
 import Foundation
 import ProcessSupport
 import WireProtocol
+import Vocabulary
 
 /// Everything one facegate-recognizer process needs, from `--config FILE --name NAME` or from
 /// plain flags (tests, ad-hoc runs). Flags given next to `--config` override the file.
@@ -51,7 +52,7 @@ struct RecognizerOptions {
         let sockets = URL(fileURLWithPath: configuration.runtime.socketsDirectory)
         var doors: [String: DoorDetection] = [:]
         for camera in configuration.cameras {
-            let zones = camera.detectionZones.map { DoorDetection.Zone(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1) }
+            let zones = camera.detectionZones
             guard camera.minFacePx != nil || !zones.isEmpty else { continue }
             doors[camera.id] = DoorDetection(minFacePx: camera.minFacePx ?? DoorDetection.smallestFace(upsample: r.upsample),
                                              zones: zones)

@@ -1,5 +1,6 @@
 import BrokerCore
 import XCTest
+import Vocabulary
 
 /// SCENARIOS.md at the domain level: the same scripts, driven straight into the engine.
 final class ScenarioTests: XCTestCase {

@@ -2,6 +2,7 @@ import FacegateConfig
 import Foundation
 import TestSupport
 import XCTest
+import Vocabulary
 
 final class ConfigurationTests: XCTestCase {
     // MARK: Helpers
@@ -97,7 +98,7 @@ final class ConfigurationTests: XCTestCase {
             """)
         let camera = config.cameras[0]
         XCTAssertEqual(camera.motionMax, 2.5)
-        XCTAssertEqual(camera.zones, ["DC006": NormalizedRect(x0: 0.5, y0: 0, x1: 1, y1: 1)])
+        XCTAssertEqual(camera.zones, ["DC006": try NormalizedRect(minX: 0.5, minY: 0, maxX: 1, maxY: 1)])
         XCTAssertTrue(camera.zones["DC006"]!.contains(x: 0.75, y: 0.5))
         XCTAssertFalse(camera.zones["DC006"]!.contains(x: 0.25, y: 0.5))
         XCTAssertEqual(config.decision.maxDecisionAge, 0.4)

@@ -1,6 +1,7 @@
 import FacegateConfig
 import Foundation
 import XCTest
+import Vocabulary
 
 /// How detection is configured since issue 12: `[recognizer] frame_threads`, `[[cameras]]
 /// min_face_px` in place of `[recognizer] max_detect_width`, and the zones a recognizer may
@@ -58,7 +59,7 @@ final class DetectionConfigTests: XCTestCase {
         XCTAssertEqual(one.cameras[0].detectionZones, [], "DC006 takes faces anywhere: the whole frame is scanned")
         let both = try FacegateConfiguration.parse(text: camera
                                                    + "zones = { DC001 = [0.0, 0.0, 0.5, 1.0], DC006 = [0.5, 0.2, 0.9, 0.8] }\n")
-        XCTAssertEqual(both.cameras[0].detectionZones, [NormalizedRect(x0: 0, y0: 0, x1: 0.5, y1: 1),
-                                                        NormalizedRect(x0: 0.5, y0: 0.2, x1: 0.9, y1: 0.8)])
+        XCTAssertEqual(both.cameras[0].detectionZones, [try NormalizedRect(minX: 0, minY: 0, maxX: 0.5, maxY: 1),
+                                                        try NormalizedRect(minX: 0.5, minY: 0.2, maxX: 0.9, maxY: 0.8)])
     }
 }

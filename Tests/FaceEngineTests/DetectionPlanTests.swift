@@ -25,15 +25,15 @@ final class DetectionPlanTests: XCTestCase {
         }
     }
 
-    func testPlanScalesTheRegionAndCropsToTheZonesWithAMargin() {
+    func testPlanScalesTheRegionAndCropsToTheZonesWithAMargin() throws {
         let frame = ImageSize(width: 1280, height: 720)
         // 80 px window x 1.25 / 100 px faces = 1.0: the 1280 px frame as it is, no doubling.
         let plain = DoorDetection(minFacePx: 100).plan(frame: frame, upsample: 1)
         XCTAssertEqual(plain, DetectionPlan(region: nil, maxDetectWidth: 640))
         // Small faces: the engine's own route (full resolution, doubled).
         XCTAssertEqual(DoorDetection(minFacePx: 50).plan(frame: frame, upsample: 1), DetectionPlan())
-        let zoned = DoorDetection(minFacePx: 200, zones: [.init(x0: 0.4, y0: 0.3, x1: 0.6, y1: 0.5),
-                                                          .init(x0: 0.5, y0: 0.2, x1: 0.7, y1: 0.4)]).plan(frame: frame, upsample: 1)
+        let zoned = DoorDetection(minFacePx: 200, zones: [try NormalizedRect(minX: 0.4, minY: 0.3, maxX: 0.6, maxY: 0.5),
+                                                          try NormalizedRect(minX: 0.5, minY: 0.2, maxX: 0.7, maxY: 0.4)]).plan(frame: frame, upsample: 1)
         // Union 0.4...0.7 x 0.2...0.5 = 512...896 x 144...360 px, plus 0.4 x 720 = 288 px each
         // side, cut at the frame's edges: 224...1184 x 0...648.
         XCTAssertEqual(zoned.region, DetectionPlan.Region(x: 224, y: 0, width: 960, height: 648))
@@ -52,13 +52,13 @@ final class DetectionPlanTests: XCTestCase {
         for photo in reference.images {
             let image = try EngineFixture.photo(photo.file)
             let size = ImageSize(width: image.width, height: image.height)
-            var zones: [DoorDetection.Zone] = []
+            var zones: [NormalizedRect] = []
             if zonesAroundFaces {
                 // A zone is where a face's centre may be: a little box around each centre.
-                zones = photo.faces.map { f in
+                zones = try photo.faces.map { f in
                     let cx = Double(f.left + f.right) / 2 / Double(image.width)
                     let cy = Double(f.top + f.bottom) / 2 / Double(image.height)
-                    return DoorDetection.Zone(x0: max(0, cx - 0.02), y0: max(0, cy - 0.02), x1: min(1, cx + 0.02), y1: min(1, cy + 0.02))
+                    return try NormalizedRect(minX: max(0, cx - 0.02), minY: max(0, cy - 0.02), maxX: min(1, cx + 0.02), maxY: min(1, cy + 0.02))
                 }
             }
             let plan = DoorDetection(minFacePx: minFace, zones: zones).plan(frame: size, upsample: 1)

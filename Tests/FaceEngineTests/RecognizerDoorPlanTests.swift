@@ -19,7 +19,7 @@ final class RecognizerDoorPlanTests: XCTestCase {
         let zone = "zones = { DC001 = [0.45, 0.2, 0.6, 0.35] }\n"
         for (camera, expected) in [
             ("min_face_px = 150\n", DoorDetection(minFacePx: 150)),
-            ("min_face_px = 150\n" + zone, DoorDetection(minFacePx: 150, zones: [.init(x0: 0.45, y0: 0.2, x1: 0.6, y1: 0.35)])),
+            ("min_face_px = 150\n" + zone, DoorDetection(minFacePx: 150, zones: [try NormalizedRect(minX: 0.45, minY: 0.2, maxX: 0.6, maxY: 0.35)])),
             ("min_face_px = 1000\n", DoorDetection(minFacePx: 1000)),
         ] {
             let faces = try recognize(image, cameraLines: camera)

@@ -1,5 +1,3 @@
-import Vocabulary
-
 /// A rectangle in normalized image coordinates: x from 0 (left edge) to 1 (right edge), y from
 /// 0 (top) to 1 (bottom). Contains a point when `minX <= x < maxX` and `minY <= y < maxY`, the
 /// right and bottom image edges included, so adjacent zones never both claim a point.
