@@ -84,6 +84,7 @@ enum CapacityBench {
             fps = 10
             max_width = 1280
             min_face_px = 80
+            change_skip = 6
 
             """
         }

@@ -38,9 +38,10 @@ public struct CameraSettings: Equatable, Sendable {
     public var minFacePx: Int? = nil
     /// Grey levels (0-255) within which every cell of a 32×18 thumbnail must stay for a frame
     /// to count as unchanged since the last judged frame of the same sessions, and not be
-    /// recognized again; 0 recognizes every frame.
+    /// recognized again; 0 recognizes every frame. Off unless set: the example configuration
+    /// sets 6, and test rigs that feed one synthetic picture again and again keep their counts.
     public var changeSkip: Int = CameraSettings.defaultChangeSkip
-    public static let defaultChangeSkip = 6
+    public static let defaultChangeSkip = 0
     /// Frigate object events as this camera's motion trigger.
     public var frigate: FrigateTrigger?
     /// The camera's own ONVIF motion events (through facegate-onvif) as its motion trigger.
