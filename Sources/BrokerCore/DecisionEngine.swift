@@ -242,10 +242,6 @@ public struct DecisionEngine: Sendable {
             changeGate.forget(txn: txn)
             return tally(decisions)
         }
-        // Judged: the picture may stand for its repeats, unless a lock at stake counts frames.
-        changeGate.judged(txn: txn, repeatable: faces.isEmpty || pending.snapshot.triggeredLocks.allSatisfy {
-            policies[$0]?.isSingleFrame ?? true
-        })
 
         for (i, face) in faces.enumerated() {
             switch matches[i] {
@@ -268,8 +264,17 @@ public struct DecisionEngine: Sendable {
                                         match: matches[i], why: nil))
             }
         }
+        // Judged: the picture may stand for its repeats when judging it again could only
+        // repeat these decisions: no lock at stake counts frames, and none of them waits for
+        // time to pass (`too_soon`, a policy still collecting).
+        changeGate.judged(txn: txn, repeatable: faces.isEmpty || (
+            pending.snapshot.triggeredLocks.allSatisfy { policies[$0]?.isSingleFrame ?? true }
+                && decisions.allSatisfy { Self.finalForItsSession.contains($0.kind) }))
         return tally(decisions)
     }
+
+    /// Decisions a repeat of the same picture in the same sessions could only repeat.
+    static let finalForItsSession: Set<DecisionKind> = [.unlock, .alreadyUnlocked, .unknownFace, .ambiguous, .noGrant, .outsideZone]
 
     /// A result for `claimed` from a recognizer the frame was not sent to: judged against no
     /// pending frame (nothing unlocks), and the pending txn, if any, is left for its real
@@ -522,6 +527,8 @@ public struct DecisionEngine: Sendable {
         counters.unlocksFailed += 1
         // The door did not open: min_unlock_interval counts from the unlock before.
         if lastUnlock[claim.lock] == claim.decidedAt { lastUnlock[claim.lock] = claim.previousUnlock }
+        // The frame that decided it stands for nothing now: its repeats may unlock again.
+        changeGate.forgetReferences()
         for s in claim.sessions {
             _ = updateSession(s.source, s.session) { $0.unlocksInFlight.remove(claim.lock) }
         }

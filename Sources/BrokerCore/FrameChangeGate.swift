@@ -14,9 +14,10 @@
 /// - A frame is compared only with the reference of exactly the same sessions. The first frame
 ///   after a touch opens a new session, so it never has a reference: it is always judged, and
 ///   nothing here can delay the first decision after a touch.
-/// - A judged frame with faces becomes a reference only when one frame decides for every lock
-///   it could open (`repeatable`): a lock that counts frames or judges liveness needs the
-///   repeats, and a blink changes too few pixels to show in a thumbnail.
+/// - A judged frame with faces becomes a reference only when a repeat could only repeat its
+///   decisions (`repeatable`): a lock that counts frames or judges liveness needs the repeats
+///   (a blink changes too few pixels to show in a thumbnail), a `too_soon` may pass with time,
+///   and an unlock whose command failed may be retried from the next frame.
 public struct FrameChangeGate: Sendable {
     public struct Reference: Hashable, Sendable {
         public var sessions: [SessionID]
@@ -76,6 +77,12 @@ public struct FrameChangeGate: Sendable {
     /// The frame of `txn` will never be judged (replaced, failed, implausible, lost).
     public mutating func forget(txn: DetectingTxn) {
         sent[txn] = nil
+    }
+
+    /// Every camera's next frame is judged (an unlock whose command failed: its repeats may
+    /// unlock again).
+    public mutating func forgetReferences() {
+        references.removeAll()
     }
 
     public var pendingCount: Int { sent.count }

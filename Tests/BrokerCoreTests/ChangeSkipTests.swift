@@ -166,3 +166,31 @@ final class ChangeSkipTests: XCTestCase {
         XCTAssertNotNil(capture(&e, at: 1.6, picture()).txn)
     }
 }
+
+extension ChangeSkipTests {
+    /// A member turned away by min_unlock_interval, standing still, gets in once it has passed.
+    func testTooSoonIsNoReference() throws {
+        var configuration = C.configuration()
+        configuration.cameras[0].changeSkipThreshold = 6
+        configuration.locks = configuration.locks.map { var l = $0; l.minUnlockInterval = .seconds(5); return l }
+        var e = C.engine(configuration)
+        e.touch(C.dc006, 0)
+        XCTAssertEqual(try judge(&e, at: 1, picture(), faces: [C.face(C.obamaShown)]).map(\.kind), [.unlock])
+        e.release(C.dc006, 1.5)
+        e.touch(C.dc006, 2)
+        XCTAssertEqual(try judge(&e, at: 2.1, picture(), faces: [C.face(C.obamaShown)]).map(\.kind), [.tooSoon])
+        XCTAssertEqual(try judge(&e, at: 6.5, picture(), faces: [C.face(C.obamaShown)]).map(\.kind), [.unlock],
+                       "the repeat after min_unlock_interval was skipped")
+    }
+
+    /// An unlock whose command failed is retried from the next frame, picture unchanged.
+    func testAFailedUnlockIsRetriedFromTheSamePicture() throws {
+        var e = engine()
+        e.touch(C.dc006, 0)
+        let txn = try XCTUnwrap(capture(&e, at: 1, picture()).txn)
+        let decisions = e.resultArrived(txn: txn, faces: [C.face(C.obamaShown)], now: at(1.2), gallery: C.gallery)
+        XCTAssertEqual(decisions.map(\.kind), [.unlock])
+        for claim in decisions.flatMap(\.claims) { e.unlockFailed(claim) }
+        XCTAssertEqual(try judge(&e, at: 1.5, picture(), faces: [C.face(C.obamaShown)]).map(\.kind), [.unlock])
+    }
+}
