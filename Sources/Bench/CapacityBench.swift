@@ -34,8 +34,8 @@ enum CapacityBench {
             let step = try measure(cameras: n, rtsp: server.url, seconds: seconds)
             let idle = step.idleCPU.isEmpty ? "     -" : String(format: "%5.1f%%", step.idleCPU.reduce(0, +) / Double(step.idleCPU.count))
             print(String(format: "  N=%d  capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d)  touch->unlock mean %6.1f ms"
-                         + "  longest frame gap %4.2f s  CPU/idle camera %@  broker %5.1f%%  recognizer %5.1f%%",
-                         n, step.p50, step.p99, step.samples, step.missed, step.touchMean, step.longestGap, idle,
+                         + "  longest frame gap %4.2f s (status poll <= %4.2f s)  CPU/idle camera %@  broker %5.1f%%  recognizer %5.1f%%",
+                         n, step.p50, step.p99, step.samples, step.missed, step.touchMean, step.longestGap, step.slowestPoll, idle,
                          step.brokerCPU, step.recognizerCPU))
             let held = step.samples > 0 && step.p99 <= p99Limit && step.longestGap <= gapLimit
             // Carried: the largest N below which every N tried held too.
@@ -49,7 +49,7 @@ enum CapacityBench {
     struct Step {
         var p50 = Double.nan, p99 = Double.nan, touchMean = Double.nan
         var samples = 0, missed = 0
-        var longestGap = 0.0
+        var longestGap = 0.0, slowestPoll = 0.0
         var idleCPU: [Double] = []
         var brokerCPU = 0.0, recognizerCPU = 0.0
     }
@@ -158,6 +158,7 @@ enum CapacityBench {
         step.recognizerCPU = cpu[1]
         step.idleCPU = Array(cpu.dropFirst(3))
         step.longestGap = gaps.longest
+        step.slowestPoll = gaps.slowestPoll
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         step.p50 = pct(0.5)
@@ -196,6 +197,7 @@ final class GapWatch: @unchecked Sendable {
     private var stopped = false
     private var lastArrival: UInt64?
     private var longestNs: UInt64 = 0
+    private var slowestPollNs: UInt64 = 0
 
     func touched(_ on: Bool) {
         lock.lock(); defer { lock.unlock() }
@@ -206,15 +208,19 @@ final class GapWatch: @unchecked Sendable {
     func stop() { lock.lock(); stopped = true; lock.unlock() }
 
     var longest: Double { lock.lock(); defer { lock.unlock() }; return Double(longestNs) / 1e9 }
+    /// The longest status round trip: a gap shorter than this cannot be told from polling.
+    var slowestPoll: Double { lock.lock(); defer { lock.unlock() }; return Double(slowestPollNs) / 1e9 }
 
     func watch(run: String, camera: String) {
         var last = -1
         while true {
             lock.lock(); let done = stopped; lock.unlock()
             if done { return }
+            let asked = MonotonicClock.nowNanoseconds()
             let received = (try? BrokerBench.status(run)).map { CapacityBench.framesReceived($0)[camera] ?? 0 } ?? last
             let now = MonotonicClock.nowNanoseconds()
             lock.lock()
+            slowestPollNs = max(slowestPollNs, now &- asked)
             if isTouched, let since = lastArrival {
                 if received != last { lastArrival = now } else { longestNs = max(longestNs, now &- since) }
             }
