@@ -12,7 +12,24 @@ final class BenchSite {
 
     /// `camera`: the [[cameras]] keys besides id and locks; `lock`: more keys of DC001 (its
     /// policy); `extra`: further sections.
-    init(camera: String, lock: String = "", extra: String = "", maxDecisionAge: Double) throws {
+    convenience init(camera: String, lock: String = "", extra: String = "", maxDecisionAge: Double) throws {
+        try self.init(doors: """
+                      [[locks]]
+                      id = "DC001"
+                      occupancy_max = 600
+                      # The bench touches every second or so: no interval between unlocks, no flood guard.
+                      min_unlock_interval = 0
+                      trigger_burst = 0
+                      \(lock)
+                      [[cameras]]
+                      id = "cam-a"
+                      locks = ["DC001"]
+                      \(camera)
+                      """, extra: extra, maxDecisionAge: maxDecisionAge)
+    }
+
+    /// `doors`: every [[locks]] and [[cameras]] entry, as TOML.
+    init(doors: String, extra: String = "", maxDecisionAge: Double) throws {
         mosquitto = try MosquittoServer(users: ["facegate": "facegate-secret"])
         config = dir.file("facegate.toml")
         try """
@@ -24,17 +41,7 @@ final class BenchSite {
         port = \(mosquitto.port)
         username = "facegate"
         password = "facegate-secret"
-        [[locks]]
-        id = "DC001"
-        occupancy_max = 600
-        # The bench touches every second or so: no interval between unlocks, no flood guard.
-        min_unlock_interval = 0
-        trigger_burst = 0
-        \(lock)
-        [[cameras]]
-        id = "cam-a"
-        locks = ["DC001"]
-        \(camera)
+        \(doors)
         \(extra)
         [decision]
         max_decision_age = \(maxDecisionAge)

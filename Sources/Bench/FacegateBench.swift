@@ -7,7 +7,7 @@ struct FacegateBench: ParsableCommand {
         commandName: "facegate-bench",
         abstract: "Print facegate's performance figures.",
         subcommands: [All.self, Wire.self, Fuzz.self, Broker.self, Capture.self, Engine.self, Shims.self, Landmarks.self, EqualWork.self,
-                      Detect.self, EndToEnd.self, Crops.self, Web.self])
+                      Detect.self, EndToEnd.self, Capacity.self, Crops.self, Web.self])
 
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -38,6 +38,8 @@ struct FacegateBench: ParsableCommand {
             print()
             try EndToEndBench.run()
             print()
+            try CapacityBench.run()
+            print()
             try WebBench.run()
         }
     }
@@ -64,6 +66,19 @@ struct FacegateBench: ParsableCommand {
                                                         abstract: "Capture-to-unlock latency and frames/s with one and two recognizers.")
         @Option var seconds = 20.0
         func run() throws { try EndToEndBench.run(seconds: seconds) }
+    }
+
+    struct Capacity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cameras per host: N RTSP captures at 720p/10 fps, one door active, N raised until its capture->unlock p99 > 300 ms.")
+        @Option(help: "Camera counts to try, in order, comma-separated.") var cameras = "1,2,3,4,6,8"
+        @Option(help: "Seconds measured at each N.") var seconds = 15.0
+        @Flag(help: "Measure every count, also past the limits.") var keepGoing = false
+        func run() throws {
+            let counts = cameras.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+            guard !counts.isEmpty else { throw ValidationError("--cameras: a comma-separated list of positive counts, e.g. 1,2,4") }
+            try CapacityBench.run(cameraCounts: counts, seconds: seconds, keepGoing: keepGoing)
+        }
     }
 
     struct Wire: ParsableCommand {

@@ -133,6 +133,9 @@ public enum FrameSkipReason: String, Hashable, Sendable, Codable, CaseIterable {
     case captureInFuture = "capture_in_future"
     /// Already older than `max_decision_age`: its result could only be stale.
     case tooOld = "too_old"
+    /// The same picture as the last judged frame of the same sessions (`FrameChangeGate`):
+    /// judging it again could only repeat that frame's decisions. Not a judged frame: no audit row.
+    case unchanged = "unchanged"
 }
 
 /// A session open now, for `facegate status`.

@@ -46,6 +46,8 @@ public struct DecisionEngine: Sendable {
     /// Tracks whose policy answered "wait": if no frame settles them before their window is
     /// over, `policyDeadlines` denies them, so a face shown once still leaves its verdict.
     private var waiting: [WaitKey: WaitingTrack] = [:]
+    /// Frames that would only repeat the last judged one are not recognized.
+    private var changeGate: FrameChangeGate
 
     /// - Parameter bootPrefix: different for every broker run; see `BootPrefix`.
     public init(configuration: EngineConfiguration, bootPrefix: BootPrefix) throws {
@@ -71,6 +73,7 @@ public struct DecisionEngine: Sendable {
         }
         tracks = FaceTrackStore(limits: configuration.trackLimits)
         txns = TxnTable(capacity: configuration.txnCapacity, ttl: configuration.txnTTL)
+        changeGate = FrameChangeGate(capacity: configuration.txnCapacity)
         sessionIDs = IDAllocator(prefix: bootPrefix)
         txnIDs = IDAllocator(prefix: bootPrefix)
     }
@@ -154,8 +157,14 @@ public struct DecisionEngine: Sendable {
     /// Admitted frames get a fresh txn and their snapshot is stored under it; send the frame,
     /// the txn and a copy of the snapshot to a recognizer. If the frame is then dropped
     /// without being sent, call `discardTxn`.
+    ///
+    /// `thumbnail`: the frame in 32×18 grey cells, asked for only when the camera has a
+    /// `changeSkipThreshold` and something was triggered (an idle camera's frames cost nothing);
+    /// a frame that shows what the last judged frame of the same sessions showed is then
+    /// skipped as `unchanged`. nil: the frame is never skipped for that.
     public mutating func frameCaptured(camera: CameraID, captureTime: MonotonicInstant, imageSize: ImageSize,
-                                       now: MonotonicInstant) -> FrameAdmission {
+                                       now: MonotonicInstant,
+                                       thumbnail makeThumbnail: () -> FrameThumbnail? = { nil }) -> FrameAdmission {
         let now = advance(now)
         guard let setup = cameras[camera] else { return skip(.unknownCamera) }
         // Strictly before: a later event may still be stamped `now` itself, and must not be
@@ -164,10 +173,19 @@ public struct DecisionEngine: Sendable {
         guard now.since(captureTime) <= configuration.maxDecisionAge else { return skip(.tooOld) }
         let snapshot = makeSnapshot(setup, at: captureTime)
         guard !snapshot.isEmpty else { return skip(.nothingTriggered) }
+        let thumbnail = setup.changeSkipThreshold > 0 ? makeThumbnail() : nil
+        if let thumbnail, changeGate.unchanged(camera: camera, sessions: snapshot.sessionIDs, thumbnail: thumbnail,
+                                               threshold: setup.changeSkipThreshold) != nil {
+            return skip(.unchanged)
+        }
         var txn = DetectingTxn(txnIDs.next())
         while txns.contains(txn) { txn = DetectingTxn(txnIDs.next()) }
         let (expired, evicted) = txns.insert(PendingTxn(txn: txn, snapshot: snapshot, imageSize: imageSize,
                                                         issuedAt: now))
+        if let thumbnail {
+            changeGate.admitted(txn: txn, camera: camera, sessions: snapshot.sessionIDs, captureTime: captureTime,
+                                thumbnail: thumbnail)
+        }
         counters.txnsExpired += expired
         counters.txnsEvicted += evicted
         counters.framesAdmitted += 1
@@ -177,6 +195,7 @@ public struct DecisionEngine: Sendable {
     /// Forgets a pending txn whose frame was never sent (replaced by a newer frame).
     @discardableResult
     public mutating func discardTxn(_ txn: DetectingTxn) -> Bool {
+        changeGate.forget(txn: txn)
         guard txns.take(txn) != nil else { return false }
         counters.txnsDiscarded += 1
         return true
@@ -220,6 +239,7 @@ public struct DecisionEngine: Sendable {
                 decisions.append(denial(.stale, txn: txn, pending: pending, index: i, face: face,
                                         match: matches[i], why: why))
             }
+            changeGate.forget(txn: txn)
             return tally(decisions)
         }
 
@@ -244,8 +264,17 @@ public struct DecisionEngine: Sendable {
                                         match: matches[i], why: nil))
             }
         }
+        // Judged: the picture may stand for its repeats when judging it again could only
+        // repeat these decisions: no lock at stake counts frames, and none of them waits for
+        // time to pass (`too_soon`, a policy still collecting).
+        changeGate.judged(txn: txn, repeatable: faces.isEmpty || (
+            pending.snapshot.triggeredLocks.allSatisfy { policies[$0]?.isSingleFrame ?? true }
+                && decisions.allSatisfy { Self.finalForItsSession.contains($0.kind) }))
         return tally(decisions)
     }
+
+    /// Decisions a repeat of the same picture in the same sessions could only repeat.
+    static let finalForItsSession: Set<DecisionKind> = [.unlock, .alreadyUnlocked, .unknownFace, .ambiguous, .noGrant, .outsideZone]
 
     /// A result for `claimed` from a recognizer the frame was not sent to: judged against no
     /// pending frame (nothing unlocks), and the pending txn, if any, is left for its real
@@ -271,6 +300,7 @@ public struct DecisionEngine: Sendable {
         counters.results += 1
         counters.txnsExpired += txns.expire(now: now)
         let pending = txns.take(txn)
+        changeGate.forget(txn: txn)
         let m = configuration.matching
         return tally(faces.enumerated().map { i, face in
             denial(.implausible, txn: txn, pending: pending, index: i, face: face,
@@ -284,6 +314,7 @@ public struct DecisionEngine: Sendable {
     public mutating func recognizerFailed(txn: DetectingTxn, reason: String, now: MonotonicInstant) -> Decision? {
         let now = advance(now)
         counters.txnsExpired += txns.expire(now: now)
+        changeGate.forget(txn: txn)
         guard let pending = txns.take(txn) else { return nil }
         let decision = Decision(kind: .recognizerError, txn: txn, camera: pending.snapshot.camera,
                                 snapshot: pending.snapshot, faceIndex: nil, box: nil, member: nil, distance: nil,
@@ -496,6 +527,8 @@ public struct DecisionEngine: Sendable {
         counters.unlocksFailed += 1
         // The door did not open: min_unlock_interval counts from the unlock before.
         if lastUnlock[claim.lock] == claim.decidedAt { lastUnlock[claim.lock] = claim.previousUnlock }
+        // The frame that decided it stands for nothing now: its repeats may unlock again.
+        changeGate.forgetReferences()
         for s in claim.sessions {
             _ = updateSession(s.source, s.session) { $0.unlocksInFlight.remove(claim.lock) }
         }

@@ -48,8 +48,13 @@ public struct EngineConfiguration: Hashable, Sendable {
         /// Optional per-lock zones: a face counts for a zoned lock only if its box centre lies
         /// inside the zone. A lock without a zone accepts a face anywhere in the image.
         public var zones: [LockID: NormalizedRect]
-        public init(id: CameraID, locks: [LockID], motion: Motion? = nil, zones: [LockID: NormalizedRect] = [:]) {
+        /// A frame whose thumbnail cells all lie within this many grey levels of the last judged
+        /// frame of the same sessions is not recognized (`FrameChangeGate`); 0: every frame is.
+        public var changeSkipThreshold: Int
+        public init(id: CameraID, locks: [LockID], motion: Motion? = nil, zones: [LockID: NormalizedRect] = [:],
+                    changeSkipThreshold: Int = 0) {
             self.id = id; self.locks = locks; self.motion = motion; self.zones = zones
+            self.changeSkipThreshold = changeSkipThreshold
         }
     }
 

@@ -36,6 +36,12 @@ public struct CameraSettings: Equatable, Sendable {
     /// The smallest face, in pixels across in this camera's frames, that must be found: the
     /// recognizer picks the detection scale from it (nil: the finest its upsample allows).
     public var minFacePx: Int? = nil
+    /// Grey levels (0-255) within which every cell of a 32×18 thumbnail must stay for a frame
+    /// to count as unchanged since the last judged frame of the same sessions, and not be
+    /// recognized again; 0 recognizes every frame. Off unless set: the example configuration
+    /// sets 6, and test rigs that feed one synthetic picture again and again keep their counts.
+    public var changeSkip: Int = CameraSettings.defaultChangeSkip
+    public static let defaultChangeSkip = 0
     /// Frigate object events as this camera's motion trigger.
     public var frigate: FrigateTrigger?
     /// The camera's own ONVIF motion events (through facegate-onvif) as its motion trigger.
@@ -162,6 +168,7 @@ public struct CameraSettings: Equatable, Sendable {
         if reader.has("min_face_px") {
             minFacePx = reader.int("min_face_px", default: 100, in: 20...4096)
         }
+        changeSkip = reader.int("change_skip", default: Self.defaultChangeSkip, in: 0...255)
         zones = [:]
         if let zoneTable = reader.subtable("zones") {
             for lock in zoneTable.table.keys {

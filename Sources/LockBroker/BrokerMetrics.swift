@@ -42,6 +42,12 @@ enum BrokerMetrics {
         families.append(MetricFamily("facegate_camera_frames_total", .counter,
             help: "Frames per camera by stage: captured, sent and dropped by its capture process (its last heartbeat), received, admitted (sent for recognition) and skipped (nothing triggered) by the broker.",
             samples: status.cameras.flatMap(cameraSamples)))
+        // Every reason always present, so a rate() over `unchanged` works from the first scrape.
+        families.append(MetricFamily("facegate_frames_skipped_total", .counter,
+            help: "Frames the broker did not send for recognition, by reason: nothing_triggered, unchanged (the same picture as the last judged frame of its sessions: not judged, not audited), too_old, capture_in_future, unknown_camera.",
+            samples: FrameSkipReason.allCases.map { reason in
+                MetricSample(labels: ["reason": reason.rawValue], value: Double(c.framesSkipped[reason.rawValue] ?? 0))
+            }))
         families.append(MetricFamily("facegate_camera_connected", .gauge,
             help: "1 while the camera's capture process is connected to the broker.",
             samples: status.cameras.map { MetricSample(labels: ["camera": $0.id], value: $0.connected ? 1 : 0) }))

@@ -574,7 +574,15 @@ final class BrokerService: @unchecked Sendable {
         engineLock.lock()
         let admission = engine.frameCaptured(camera: CameraID(frame.camera),
                                              captureTime: MonotonicInstant(nanoseconds: frame.captureMonotonicNs),
-                                             imageSize: ImageSize(width: Int(frame.width), height: Int(frame.height)), now: now)
+                                             imageSize: ImageSize(width: Int(frame.width), height: Int(frame.height)), now: now,
+                                             // Under the lock, but only for a triggered frame: ~37,000
+                                             // sampled pixels (~0.1 ms) whatever the resolution.
+                                             thumbnail: {
+                                                 frame.pixels.withUnsafeBytes {
+                                                     FrameThumbnail(pixels: $0, format: frame.format, width: Int(frame.width),
+                                                                    height: Int(frame.height), stride: Int(frame.stride))
+                                                 }
+                                             })
         // The recognizer fits the 68-point shapes only for frames a liveness lock may open.
         var landmarksWanted = false
         if case let .detect(_, snapshot) = admission { landmarksWanted = engine.landmarksWanted(snapshot) }
@@ -582,7 +590,11 @@ final class BrokerService: @unchecked Sendable {
         switch admission {
         case let .skip(reason):
             updateStats(frame.camera) { $0.framesReceived += 1; $0.framesSkipped += 1 }
-            if reason != .nothingTriggered { clog.info("frame not recognized", ["seq": frame.sequence, "reason": reason.rawValue]) }
+            if reason == .unchanged {
+                clog.debug("frame not recognized", ["seq": frame.sequence, "reason": reason.rawValue])
+            } else if reason != .nothingTriggered {
+                clog.info("frame not recognized", ["seq": frame.sequence, "reason": reason.rawValue])
+            }
         case let .detect(txn, snapshot):
             updateStats(frame.camera) { $0.framesReceived += 1; $0.framesAdmitted += 1 }
             let wireSnapshot = Snapshot(captureMonotonicNs: frame.captureMonotonicNs, motion: snapshot.motion != nil,

@@ -24,7 +24,8 @@ extension EngineConfiguration {
             let motion = camera.hasMotionTrigger
                 ? Motion(locks: camera.motionLocks.map { LockID($0) }, motionMax: .seconds(camera.motionMax))
                 : nil
-            cameras.append(Camera(id: CameraID(camera.id), locks: camera.locks.map { LockID($0) }, motion: motion, zones: zones))
+            cameras.append(Camera(id: CameraID(camera.id), locks: camera.locks.map { LockID($0) }, motion: motion, zones: zones,
+                                  changeSkipThreshold: camera.changeSkip))
         }
         let d = config.decision
         self.init(locks: locks, cameras: cameras,

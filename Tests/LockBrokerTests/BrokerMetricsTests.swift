@@ -10,6 +10,7 @@ final class BrokerMetricsTests: XCTestCase {
         counters.unlocks = 2
         counters.unlocksFailed = 1
         counters.sessionsOpened = 3
+        counters.framesSkipped = ["unchanged": 7, "nothing_triggered": 20]
         return BrokerStatus(
             pid: 1, run: "0badf00d", mqtt: .init(connected: true, host: "127.0.0.1", port: 1883),
             cameras: [.init(id: "cam-a", connected: true, framesReceived: 40, framesAdmitted: 11, framesSkipped: 29,
@@ -42,6 +43,9 @@ final class BrokerMetricsTests: XCTestCase {
             "facegate_waiting_frames 1.0",
             "facegate_recognizer_in_flight{recognizer=\"1\"} 1.0",
             "facegate_frames_dropped_total 5",
+            "facegate_frames_skipped_total{reason=\"unchanged\"} 7",
+            "facegate_frames_skipped_total{reason=\"nothing_triggered\"} 20",
+            "facegate_frames_skipped_total{reason=\"too_old\"} 0",
         ] {
             XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in\n\(text)")
         }

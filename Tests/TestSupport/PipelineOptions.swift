@@ -39,6 +39,9 @@ public struct PipelineOptions: Sendable {
     public var maxWidth = 480
     /// cam-a's min_face_px; nil: not set (the recognizer's finest scale).
     public var minFacePx: Int?
+    /// cam-a's change_skip; 0 (off) by default: most scenarios count the decisions a still
+    /// photo produces frame after frame.
+    public var changeSkip = 0
     /// One facegate-recognizer process per name.
     public var recognizers = ["r1"]
     /// lock id → unlock payload (default `{"state":"UNLOCK"}`).
@@ -157,6 +160,7 @@ public struct PipelineOptions: Sendable {
 
         """
         if let minFacePx { text += "min_face_px = \(minFacePx)\n" }
+        text += "change_skip = \(changeSkip)\n"
         if let motionLocks {
             switch motionSource {
             case .mqtt:
