@@ -4,10 +4,10 @@ import TestSupport
 import Vocabulary
 import XCTest
 
-/// One frame's HOG scan on several threads (`FaceEngineOptions.frameThreads`): exactly the
-/// faces of dlib's own single-threaded scan, to the last bit of every score, on every
-/// reference photo, at full resolution and through the capped-width route, in both shim
-/// variants.
+/// One frame's HOG scan on several threads (`FaceEngineOptions.frameThreads`), and our own
+/// scan (fHOG and filter convolutions of fg_hog_*.h) on one: exactly the faces of dlib's own
+/// single-threaded scan, to the last bit of every score, on every reference photo, at full
+/// resolution and through the capped-width route, in both shim variants.
 final class FrameThreadsTests: XCTestCase {
     func testTwoAndThreeThreadsFindExactlyTheSingleThreadedFacesOnEveryReferencePhoto() throws {
         try compare(maxDetectWidth: nil, shimVariant: nil, threads: [2, 3])
@@ -21,6 +21,25 @@ final class FrameThreadsTests: XCTestCase {
 
     func testBaselineVariantIsTheSameOnTwoThreads() throws {
         try compare(maxDetectWidth: nil, shimVariant: .baseline, threads: [2])
+    }
+
+    /// Our scan (fg_hog_filters.h's convolutions, the level loop of hog_scan) against dlib's own
+    /// object_detector::operator(), which FACEGATE_HOG_SCAN=dlib selects: the same faces and
+    /// scores to the bit, on one thread and two, in both variants, both routes.
+    func testOurScanIsDlibsScanToTheBitOnEveryReferencePhoto() throws {
+        for variant in [FaceEngineOptions.ShimVariant.avx2, .baseline] {
+            for width in [nil, 640] as [Int?] {
+                try compare(maxDetectWidth: width, shimVariant: variant, threads: [1, 2], referenceScan: "dlib")
+            }
+        }
+    }
+
+    func testUnknownHogScanIsAClearError() {
+        setenv("FACEGATE_HOG_SCAN", "fast", 1)
+        defer { unsetenv("FACEGATE_HOG_SCAN") }
+        XCTAssertThrowsError(try FaceEngine(options: FaceEngineOptions(modelsDirectory: EngineFixture.modelsDirectory))) {
+            XCTAssertTrue("\($0)".contains("FACEGATE_HOG_SCAN=fast: expected dlib or facegate"), "\($0)")
+        }
     }
 
     /// The workers exist: an engine with frameThreads 3 holds two more threads in the process
@@ -48,13 +67,21 @@ final class FrameThreadsTests: XCTestCase {
 
     // MARK: Helpers
 
-    private func compare(maxDetectWidth: Int?, shimVariant: FaceEngineOptions.ShimVariant?, threads: [Int]) throws {
+    /// The faces of `threads`-thread engines against a one-thread engine's (made with
+    /// FACEGATE_HOG_SCAN=referenceScan when given).
+    private func compare(maxDetectWidth: Int?, shimVariant: FaceEngineOptions.ShimVariant?, threads: [Int],
+                         referenceScan: String? = nil) throws {
         func engine(_ frameThreads: Int) throws -> FaceEngine {
             try FaceEngine(options: FaceEngineOptions(modelsDirectory: EngineFixture.modelsDirectory,
                                                       maxDetectWidth: maxDetectWidth, shimVariant: shimVariant,
                                                       frameThreads: frameThreads))
         }
-        let single = try engine(1)
+        if let scan = referenceScan { setenv("FACEGATE_HOG_SCAN", scan, 1) }
+        let single: FaceEngine
+        do {
+            defer { unsetenv("FACEGATE_HOG_SCAN") }
+            single = try engine(1)
+        }
         let parallel = try threads.map { ($0, try engine($0)) }
         let reference = try ReferenceFaces.load()
         var faces = 0, referenceFaces = 0
