@@ -127,31 +127,10 @@ enum CapacityBench {
         let store = try GalleryStore(path: site.dir.file("fg.sqlite").path)
         let cpuBefore = ([broker, recognizer] + captures).map { cpuSeconds($0.pid) }
         var step = Step()
-        var latencies: [Double] = []
-        var touchedNs: UInt64 = 0
-        let start = MonotonicClock.nowNanoseconds()
-        while Double(MonotonicClock.nowNanoseconds() - start) / 1e9 < seconds {
-            let before = unlocks.count
-            let touch = MonotonicClock.nowNanoseconds()
-            gaps.touched(true)
-            keypad.publish(topic: "zigbee2mqtt/L0", text: #"{"occupancy":true}"#)
-            if waitUntil(timeout: 5, interval: 0.001, { unlocks.count > before }), let arrived = unlocks.last {
-                touchedNs += arrived - touch
-                var captured: UInt64?
-                waitUntil(timeout: 2, interval: 0.005) {
-                    captured = (try? store.auditTail(limit: 20))?.last(where: { $0.entry.kind == .unlock })
-                        .flatMap { $0.entry.captureMonotonicNs }
-                    return captured.map { $0 >= touch } ?? false
-                }
-                if let captured, captured >= touch, arrived > captured { latencies.append(Double(arrived - captured) / 1e6) }
-            } else {
-                step.missed += 1
-            }
-            keypad.publish(topic: "zigbee2mqtt/L0", text: #"{"occupancy":false}"#)
-            gaps.touched(false)
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        let elapsed = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        let loop = TouchLoop(keypad: keypad, topic: "zigbee2mqtt/L0", unlocks: unlocks, store: store,
+                             touched: { gaps.touched($0) }).run(seconds: seconds)
+        step.missed = loop.missed
+        let elapsed = loop.elapsed
         let cpuAfter = ([broker, recognizer] + captures).map { cpuSeconds($0.pid) }
         let cpu = zip(cpuAfter, cpuBefore).map { 100 * ($0 - $1) / elapsed }
         step.brokerCPU = cpu[0]
@@ -159,12 +138,10 @@ enum CapacityBench {
         step.idleCPU = Array(cpu.dropFirst(3))
         step.longestGap = gaps.longest
         step.slowestPoll = gaps.slowestPoll
-        latencies.sort()
-        func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        step.p50 = pct(0.5)
-        step.p99 = pct(0.99)
-        step.samples = latencies.count
-        step.touchMean = latencies.isEmpty ? .nan : Double(touchedNs) / Double(latencies.count + step.missed) / 1e6
+        step.p50 = loop.percentile(0.5)
+        step.p99 = loop.percentile(0.99)
+        step.samples = loop.latencies.count
+        step.touchMean = loop.touchMeanMs
         return step
     }
 

@@ -69,41 +69,14 @@ enum EndToEndBench {
         Thread.sleep(forTimeInterval: 0.5)
 
         let store = try GalleryStore(path: site.dir.file("fg.sqlite").path)
-        var latencies: [Double] = []
-        var missed = 0
         let resultsBefore = try results(run)
-        let start = MonotonicClock.nowNanoseconds()
-        var touchedNs: UInt64 = 0
-        while Double(MonotonicClock.nowNanoseconds() - start) / 1e9 < seconds {
-            let before = unlocks.count
-            let touch = MonotonicClock.nowNanoseconds()
-            keypad.publish(topic: "zigbee2mqtt/DC001", text: #"{"occupancy":true}"#)
-            if waitUntil(timeout: 5, interval: 0.001, { unlocks.count > before }), let arrived = unlocks.last {
-                touchedNs += arrived - touch
-                // The audit row is written right after the publish; give it a moment.
-                var captured: UInt64?
-                waitUntil(timeout: 2, interval: 0.005) {
-                    captured = (try? store.auditTail(limit: 20))?.last(where: { $0.entry.kind == .unlock })
-                        .flatMap { $0.entry.captureMonotonicNs }
-                    return captured.map { $0 >= touch } ?? false
-                }
-                if let captured, captured >= touch, arrived > captured { latencies.append(Double(arrived - captured) / 1e6) }
-            } else {
-                missed += 1
-            }
-            keypad.publish(topic: "zigbee2mqtt/DC001", text: #"{"occupancy":false}"#)
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        let elapsed = Double(MonotonicClock.nowNanoseconds() - start) / 1e9
+        let loop = TouchLoop(keypad: keypad, topic: "zigbee2mqtt/DC001", unlocks: unlocks, store: store).run(seconds: seconds)
         let recognized = try results(run) - resultsBefore
-        latencies.sort()
-        func pct(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         let head = label.map { "  " + $0.padding(toLength: 20, withPad: " ", startingAt: 0) }
             ?? String(format: "  %d recognizer%@:", count, count == 1 ? " " : "s")
         print(String(format: "%@ capture->unlock p50 %6.1f ms  p99 %6.1f ms  (n=%d, missed %d); touch->unlock mean %6.1f ms; %5.1f frames/s recognized",
-                     head, pct(0.5), pct(0.99), latencies.count, missed,
-                     latencies.isEmpty ? .nan : Double(touchedNs) / Double(latencies.count + missed) / 1e6,
-                     Double(recognized) / elapsed))
+                     head, loop.percentile(0.5), loop.percentile(0.99), loop.latencies.count, loop.missed,
+                     loop.touchMeanMs, Double(recognized) / loop.elapsed))
     }
 
     static func results(_ run: String) throws -> Int {
