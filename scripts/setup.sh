@@ -25,6 +25,7 @@ packages=(
   patchelf               # the packaged swift-backtrace-static loses its toolchain RUNPATH
   # facegate-web's browser tests: headless chromium driven over WebDriver.
   chromium chromium-driver
+  curl   # the console's TLS test: an HTTPS client that trusts exactly the test's certificate
 )
 # The demo's fallback sample photo when ../shared/faces is not beside the checkout.
 [ -d ../shared/faces ] || packages+=(python3-skimage)

@@ -44,32 +44,16 @@ struct StatusCommand: ParsableCommand {
     }
 
     static func ask(socket: String, configFile: String) throws -> String {
-        let hello = Hello(role: .admin, name: "facegate", pid: UInt32(getpid()))
-        let connection: MessageConnection
         do {
-            connection = try MessageConnection.connect(path: socket, hello: hello, expecting: [.broker],
-                                                       handshakeTimeout: replyTimeout)
-        } catch let WireError.socket(_, code, _) where code == ENOENT || code == ECONNREFUSED {
-            throw AdminError.brokerNotRunning(socket: socket, configFile: configFile)
-        } catch let WireError.socket(_, code, _) where code == EACCES || code == EPERM {
-            throw AdminError.brokerUnreachable(socket: socket, reason: "permission denied (run as the facegate user or root)")
-        } catch {
-            throw AdminError.brokerUnreachable(socket: socket, reason: "\(error)")
-        }
-        defer { connection.close() }
-        do {
-            connection.socket.setReceiveTimeout(seconds: replyTimeout)
-            try connection.send(.statusRequest)
-            let answer = try connection.receive()
-            guard case let .statusReply(reply) = answer else {
-                if case let .error(e) = answer { throw AdminError.brokerReply(socket: socket, reason: "\(e.code): \(e.text)") }
-                throw AdminError.brokerReply(socket: socket, reason: "got \(answer.kind) instead of status-reply")
+            return try askBrokerStatus(path: socket, timeout: replyTimeout, clientName: "facegate")
+        } catch let error as BrokerStatusError {
+            switch error {
+            case .notRunning: throw AdminError.brokerNotRunning(socket: socket, configFile: configFile)
+            case .permissionDenied:
+                throw AdminError.brokerUnreachable(socket: socket, reason: "permission denied (run as the facegate user or root)")
+            case let .unreachable(_, reason): throw AdminError.brokerUnreachable(socket: socket, reason: reason)
+            case let .badReply(_, reason): throw AdminError.brokerReply(socket: socket, reason: reason)
             }
-            return reply.json
-        } catch let error as AdminError {
-            throw error
-        } catch {
-            throw AdminError.brokerUnreachable(socket: socket, reason: "\(error)")
         }
     }
 }

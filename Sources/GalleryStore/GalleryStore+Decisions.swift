@@ -1,4 +1,5 @@
 import BrokerCore
+import Foundation
 import GRDB
 
 /// What the console's decisions page filters by; nil fields do not filter.
@@ -62,7 +63,8 @@ extension GalleryStore {
         return try pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE \(clause) ORDER BY id DESC LIMIT ?",
                                         arguments: StatementArguments(arguments + [limit + 1]))
-            let records = try rows.prefix(limit).map(Self.auditRecord)
+            let decoder = JSONDecoder()
+            let records = try rows.prefix(limit).map { try Self.auditRecord($0, decoder: decoder) }
             let withDeliveries = try Self.withDeliveries(db, records)
             return DecisionPage(records: withDeliveries, nextBeforeID: rows.count > limit ? records.last?.id : nil)
         }

@@ -22,15 +22,16 @@ extension Console {
             let started = monotonic()
             let query = try DecisionQuery { request.uri.queryParameters.get($0) }
             let page = try store.decisions(query.filter, beforeID: query.before, limit: query.limit)
-            var body: [String: Any] = ["decisions": page.records.map(decisionJSON)]
-            if let next = page.nextBeforeID { body["next_before"] = next }
-            var response = JSON.response(body)
+            let decoder = JSONDecoder()
+            var response = JSON.response(encoding: DecisionPageJSON(decisions: page.records.map { DecisionJSON($0, decoder: decoder) },
+                                                                    next_before: page.nextBeforeID))
             // The query and the JSON, without the network and the login (facegate-bench web).
             response.headers[HTTPField.Name("Server-Timing")!] = String(format: "app;dur=%.3f", (monotonic() - started) * 1000)
             return response
         }
         api.get("/decisions/{id}") { [self] _, context in
-            JSON.response(decisionJSON(try decisionRecord(context)))
+            let record = try decisionRecord(context)
+            return JSON.response(encoding: DecisionJSON(record, decoder: JSONDecoder()))
         }
         api.get("/members") { [self] _, _ in
             JSON.response(try store.listMembers().map(memberJSON))
@@ -74,22 +75,6 @@ extension Console {
     func memberJSON(_ m: MemberRecord) -> [String: Any] {
         ["id": m.id.rawValue, "name": m.name, "faces": m.faceCount, "grants": m.grants.map(\.rawValue),
          "added": Layout.isoTime(m.createdWallNs)]
-    }
-
-    func decisionJSON(_ r: AuditRecord) -> [String: Any] {
-        let e = r.entry
-        var object: [String: Any] = [
-            "id": r.id, "time": Layout.isoTime(e.timeWallNs), "kind": e.kind.rawValue, "reason": e.reason,
-            "unlocked": e.unlockedLocks.map(\.rawValue),
-            "snapshot_locks": ((try? e.snapshot())?.triggeredLocks ?? []).map(\.rawValue),
-            "deliveries": e.deliveries.map { ["lock": $0.lock.rawValue, "state": $0.summary] },
-            "timeline_url": "/decisions/\(r.id)/timeline.svg",
-        ]
-        if let camera = e.camera { object["camera"] = camera }
-        if let member = e.member { object["member"] = member.name }
-        if let d = e.distance, d.isFinite { object["distance"] = d }
-        if let c = e.captureWallNs { object["capture_time"] = Layout.isoTime(c) }
-        return object
     }
 }
 

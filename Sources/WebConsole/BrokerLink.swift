@@ -40,27 +40,19 @@ public struct BrokerLink: Sendable {
     }
 
     static func ask(path: String, timeout: Double) throws -> (json: String, status: BrokerStatus) {
-        let hello = Hello(role: .admin, name: "facegate-web", pid: UInt32(getpid()))
-        let connection: MessageConnection
+        let json: String
         do {
-            connection = try MessageConnection.connect(path: path, hello: hello, expecting: [.broker], handshakeTimeout: timeout)
-        } catch let WireError.socket(_, code, _) where code == ENOENT || code == ECONNREFUSED {
-            throw Failure.notRunning(path)
-        } catch {
-            throw Failure.unreachable("\(error)")
+            json = try askBrokerStatus(path: path, timeout: timeout, clientName: "facegate-web")
+        } catch let error as BrokerStatusError {
+            switch error {
+            case .notRunning: throw Failure.notRunning(path)
+            case .permissionDenied: throw Failure.unreachable("permission denied on \(path)")
+            case let .unreachable(_, reason): throw Failure.unreachable(reason)
+            case let .badReply(_, reason): throw Failure.badReply(reason)
+            }
         }
-        defer { connection.close() }
-        let answer: Message
         do {
-            connection.socket.setReceiveTimeout(seconds: timeout)
-            try connection.send(.statusRequest)
-            answer = try connection.receive()
-        } catch {
-            throw Failure.unreachable("\(error)")
-        }
-        guard case let .statusReply(reply) = answer else { throw Failure.badReply("got \(answer.kind)") }
-        do {
-            return (reply.json, try JSONDecoder().decode(BrokerStatus.self, from: Data(reply.json.utf8)))
+            return (json, try JSONDecoder().decode(BrokerStatus.self, from: Data(json.utf8)))
         } catch {
             throw Failure.badReply("not the broker's status (\(error))")
         }

@@ -40,6 +40,14 @@ struct WebCommand: DaemonCommand {
             }
             web.listen = address
         }
+        // Checked here, not when the server starts: a wrong path is a configuration error
+        // (exit 2, naming the key and the file), not a server failure.
+        for (key, file) in [("tls_cert_file", web.tlsCertFile), ("tls_key_file", web.tlsKeyFile)] {
+            guard let file else { continue }
+            if access(file, R_OK) != 0 {
+                throw WebOptionsError("[web] \(key): cannot read \(file): \(String(cString: strerror(errno)))")
+            }
+        }
         var resolved = configuration
         resolved.web = web
         // Photo uploads run `facegate faces enroll`, installed beside this executable.

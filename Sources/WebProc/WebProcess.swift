@@ -44,14 +44,25 @@ final class WebProcess: Sendable {
         let address = web.listen
         let server: HTTPServerBuilder
         if let cert = web.tlsCertFile, let key = web.tlsKeyFile {
+            let chain: [NIOSSLCertificateSource], privateKey: NIOSSLPrivateKey
             do {
-                let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
-                let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain,
-                                                                   privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
-                server = try .tls(.http1(), tlsConfiguration: tls)
+                chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+                guard !chain.isEmpty else { throw WebOptionsError("no certificate in the file") }
             } catch {
-                log.error("cannot load the TLS certificate or key: \(error)", ["cert": cert, "key": key])
-                return 1
+                log.error("[web] tls_cert_file \(cert) is not a PEM certificate: \(error)", ["cert": cert])
+                return 2
+            }
+            do {
+                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            } catch {
+                log.error("[web] tls_key_file \(key) is not a PEM private key: \(error)", ["key": key])
+                return 2
+            }
+            do {
+                server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
+            } catch {
+                log.error("cannot use the TLS certificate and key: \(error)", ["cert": cert, "key": key])
+                return 2
             }
         } else {
             server = .http1()

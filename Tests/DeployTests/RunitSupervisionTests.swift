@@ -24,16 +24,19 @@ final class RunitSupervisionTests: XCTestCase {
         try touchAndExpectUnlock(number: 1, tree: tree, unlocks: unlocks)
         tree.note("unlock 1")
 
-        // The console: serving, and served again by a new process after SIGKILL.
-        XCTAssertTrue(waitUntil(timeout: 30) { (try? httpRequest(port: tree.webPort, target: "/health"))?.status == 200 },
+        // The console: serving, and served again by a new process after SIGKILL. HTTP/1.1 with
+        // `Connection: close`: facegate-web keeps an HTTP/1.0 connection open, so each 1.0
+        // request waited out its 5 s read timeout (15 s of this test, and near the 30 s limit
+        // on a loaded machine).
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? httpRequest(port: tree.webPort, target: "/health", http11: true))?.status == 200 },
                       "facegate-web does not answer /health\n\(tree.dump())")
         let web = try XCTUnwrap(tree.runningPID("facegate-web"), "facegate-web is not running\n\(tree.dump())")
         XCTAssertEqual(kill(web, SIGKILL), 0)
         XCTAssertTrue(waitUntil(timeout: 30, interval: 0.1) {
             guard let fresh = tree.runningPID("facegate-web"), fresh != web else { return false }
-            return (try? httpRequest(port: tree.webPort, target: "/health"))?.status == 200
+            return (try? httpRequest(port: tree.webPort, target: "/health", http11: true))?.status == 200
         }, "runsv did not start facegate-web again after SIGKILL of pid \(web)\n\(tree.dump())")
-        XCTAssertEqual(try httpRequest(port: tree.webPort, target: "/members").status, 303, "nothing but /health without a login")
+        XCTAssertEqual(try httpRequest(port: tree.webPort, target: "/members", http11: true).status, 303, "nothing but /health without a login")
         tree.note("facegate-web restarted")
 
         for (index, service) in ["facegate-broker", "facegate-recognizer-1", "facegate-capture-cam-a"].enumerated() {

@@ -7,6 +7,8 @@ public struct HTTPReply: Sendable {
     /// Header names lower-cased.
     public var headers: [String: String]
     public var body: String
+    /// Every Set-Cookie line in order (`headers` keeps only the last).
+    public var setCookies: [String] = []
 }
 
 public enum HTTPGetError: Error, CustomStringConvertible {
@@ -60,11 +62,14 @@ public func httpRequest(port: UInt16, target: String, method: String = "GET", he
     let statusParts = headLines[0].split(separator: " ")
     guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw HTTPGetError.malformed(text) }
     var headers: [String: String] = [:]
+    var setCookies: [String] = []
     for line in headLines.dropFirst() {
         guard let colon = line.firstIndex(of: ":") else { continue }
-        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let name = line[..<colon].lowercased(), value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        headers[name] = value
+        if name == "set-cookie" { setCookies.append(value) }
     }
-    return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]))
+    return HTTPReply(status: status, headers: headers, body: String(text[split.upperBound...]), setCookies: setCookies)
 }
 
 /// The whole reply's length once its head is in and says Content-Length; nil before.
