@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "FacegateConfig", dependencies: ["TOMLKit", "Vocabulary"]),
         // ONVIF's SOAP messages as pure values: requests, WS-Security digests, responses,
         // event notifications → motion. No I/O (facegate-onvif does the HTTP).
-        .target(name: "OnvifEvents"),
+        .target(name: "OnvifEvents", dependencies: ["Vocabulary"]),
         // GET /metrics: values the processes already count, read at each scrape and written in
         // Prometheus's text format by swift-prometheus, on a small HTTP server (one thread,
         // blocking sockets).

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 
 /// xs:dateTime in UTC, as SOAP messages carry it, without Foundation's formatters (which are
 /// neither Sendable nor strict). Instants are nanoseconds since the Unix epoch.
@@ -38,7 +39,7 @@ public enum XMLDateTime {
             }
         }
         guard i == s.count else { return nil }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.days(year: year, month: month, day: day)
         let seconds = days * 86400 + Int64(hour * 3600 + minute * 60 + second) - offsetSeconds
         return seconds * 1_000_000_000 + nanos
     }
@@ -47,7 +48,7 @@ public enum XMLDateTime {
     public static func instant(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
         guard (1...12).contains(month), (1...31).contains(day), (0...24).contains(hour), (0...59).contains(minute),
               (0...60).contains(second) else { return nil }
-        return (daysFromCivil(year: year, month: month, day: day) * 86400 + Int64(hour * 3600 + minute * 60 + second)) * 1_000_000_000
+        return (CivilDate.days(year: year, month: month, day: day) * 86400 + Int64(hour * 3600 + minute * 60 + second)) * 1_000_000_000
     }
 
     /// `2024-03-01T12:00:05.123Z` (milliseconds, UTC): the form WS-Security's Created takes.
@@ -57,7 +58,7 @@ public enum XMLDateTime {
         var days = seconds / 86400
         var rest = seconds % 86400
         if rest < 0 { rest += 86400; days -= 1 }
-        let (y, m, d) = civilFromDays(days)
+        let (y, m, d) = CivilDate.civil(days: days)
         var text = pad(Int(y), 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(Int(rest / 3600), 2) + ":"
             + pad(Int(rest % 3600 / 60), 2) + ":" + pad(Int(rest % 60), 2)
         if fractionDigits > 0 {
@@ -84,28 +85,5 @@ public enum XMLDateTime {
             value = value * 10 + d
         }
         return value
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ z0: Int64) -> (Int64, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
